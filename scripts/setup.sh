@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs everything qabot needs into ./.venv — offline-capable parts only (PyPI, Debian packages).
+#   bash scripts/setup.sh          the chatbot itself
+#   bash scripts/setup.sh --test   plus what the test suite needs (browser, servers, small test model)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+
+want_tests=0
+[ "${1:-}" = "--test" ] && want_tests=1
+
+python3 -m venv .venv
+.venv/bin/pip install -q --upgrade pip
+if [ "$want_tests" = 1 ]; then
+    .venv/bin/pip install -q -e ".[test]"
+else
+    .venv/bin/pip install -q -e .
+fi
+
+if [ "$want_tests" = 1 ]; then
+    : # test-only system packages and services are added below, one block per need
+fi
+echo "setup done: $(.venv/bin/python --version), $(du -sh .venv | cut -f1) in .venv"
