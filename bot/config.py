@@ -58,6 +58,19 @@ class Settings(BaseSettings):
     llm_temperature: float = 0.0
     context_tokens: int = 3000  # token budget for the numbered passages in the prompt
 
+    # --- LLM providers (issue 5): request options and the bundled local model served by llama.cpp
+    llm_streaming: bool = True  # False: one plain (non-SSE) request per answer
+    llm_repeat_instruction: bool = True  # restate the rules after the passages (small models forget them)
+    local_model: str = "qwen2.5-coder-1.5b"  # a bot.model.MODELS name: qwen2.5-coder-1.5b | qwen2.5-coder-0.5b
+    local_model_path: Path | None = None  # any other GGUF (e.g. a bigger model): used as given, no checksum
+    local_port: int = 0  # 0 = any free port on 127.0.0.1
+    local_threads: int = 2
+    local_n_ctx: int = 4096  # llama.cpp context window: prompt + passages + answer
+    local_context_tokens: int = 1500  # passage budget for the local model (CPU prompt reading ~155 tok/s)
+    local_timeout: float = 300.0  # per request; a 2-core CPU is slow, but a stuck server still gets cut off
+    local_max_retries: int = 1
+    local_start_timeout: float = 120.0  # seconds for the llama.cpp server to load the model and answer
+
     # --- web app
     host: str = "127.0.0.1"
     port: int = 7860
