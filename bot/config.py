@@ -71,6 +71,13 @@ class Settings(BaseSettings):
     local_max_retries: int = 1
     local_start_timeout: float = 120.0  # seconds for the llama.cpp server to load the model and answer
 
+    # --- eval judge (issue 3, bot/eval/judge.py): an OpenAI-compatible endpoint; unset → judge skipped
+    judge_base_url: str | None = None
+    judge_api_key: SecretStr | None = None
+    judge_model: str = "gpt-4o-mini"
+    judge_timeout: float = 120.0
+    judge_max_retries: int = 2
+
     # --- web app
     host: str = "127.0.0.1"
     port: int = 7860
