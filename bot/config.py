@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     root_path: str | None = None  # when served behind a reverse proxy under a sub-path
     concurrency: int = 4  # Gradio queue's default_concurrency_limit
 
+    # --- embedding the chat in other sites (issue 4, bot/server.py)
+    # Comma-separated origins whose pages may embed the chat (web component: CORS; iframe:
+    # CSP frame-ancestors), e.g. "https://news.example.com". "*" = any site. Unset = local pages only.
+    allowed_origins: str | None = None
+
     @property
     def chroma_dir(self) -> Path:
         return self.store_dir / "chroma"
