@@ -19,6 +19,7 @@ from typing import Any
 
 from bot.eval.metrics import METRICS
 
+DIGITS = 4  # figures are committed, and compared, to this many decimals
 DEFAULT_TOLERANCE = 0.03  # a little over one item of the public set's 44 answerable ones
 ABOUT = (
     "qabot eval baseline: per provider and dataset version, each metric's committed value and tolerance. "
@@ -106,11 +107,12 @@ def check(summary: dict[str, Any], path: Path) -> Gate:
             continue
         base, tol = committed["value"], committed.get("tolerance", DEFAULT_TOLERANCE)
         value = summary.get(metric)
+        value = None if value is None else round(value, DIGITS)  # as precise as the committed figure
         if value is None:
             regressed = True  # measurable at baseline time, not now: that is a regression too
         else:
             regressed = value < base - tol if higher_better else value > base + tol
-        delta = None if value is None else value - base
+        delta = None if value is None else round(value - base, DIGITS)
         rows.append(GateRow(metric, value, base, tol, delta, regressed))
     note = f"baseline from commit {entry.get('git_commit', '?')[:10]} ({entry.get('updated', '?')})"
     return Gate(compared=True, note=note, rows=rows)
@@ -130,7 +132,7 @@ def update(summary: dict[str, Any], path: Path) -> None:
         "updated": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "metrics": {
             m: {
-                "value": None if summary.get(m) is None else round(summary[m], 4),
+                "value": None if summary.get(m) is None else round(summary[m], DIGITS),
                 "tolerance": old_metrics.get(m, {}).get("tolerance", DEFAULT_TOLERANCE),
             }
             for m in METRICS

@@ -38,9 +38,10 @@ def _delta_cell(metric: str, delta: float | None) -> str:
     """A delta coloured by whether it is better or worse (lower is better for false_refusal_rate)."""
     if delta is None:
         return '<td class="num muted">—</td>'
+    if abs(delta) < 5e-4:
+        return '<td class="num muted">±0.000</td>'
     better = delta > 0 if METRICS[metric] else delta < 0
-    cls = "muted" if abs(delta) < 5e-4 else ("up" if better else "down")
-    return f'<td class="num {cls}">{delta:+.3f}</td>'
+    return f'<td class="num {"up" if better else "down"}">{delta:+.3f}</td>'
 
 
 def chart_png(by_type: dict[str, dict[str, float | None]]) -> str:
