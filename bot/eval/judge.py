@@ -19,6 +19,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from rich.console import Console
+from rich.progress import track
+
 from bot.config import Settings
 from bot.eval.dataset import Item
 from bot.types import Answer
@@ -104,7 +107,8 @@ def judge_run(
         return {"skipped": note}, [None] * len(items)
     faith_chain = _chain(settings, "judge_faithfulness.txt")
     correct_chain = _chain(settings, "judge_correctness.txt")
-    verdicts = [judge_one(i, a, faith_chain, correct_chain) for i, a in zip(items, answers)]
+    pairs = track(list(zip(items, answers)), description="judge", console=Console(stderr=True))
+    verdicts = [judge_one(i, a, faith_chain, correct_chain) for i, a in pairs]
     return {
         "skipped": None,
         "model": settings.judge_model,

@@ -31,7 +31,7 @@ img{max-width:100%}
 
 
 def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3f}"
+    return "<span class='muted'>n/a</span>" if value is None else f"{value:.3f}"
 
 
 def _delta_cell(metric: str, delta: float | None) -> str:
