@@ -1,0 +1,156 @@
+"""The ``openai`` provider: any OpenAI-compatible chat endpoint (OpenAI, DeepSeek, DashScope, vLLM, Ollama,
+llama.cpp) answers from the numbered passages.
+
+Built from LangChain pieces — ``ChatPromptTemplate | ChatOpenAI | StrOutputParser`` — wrapped in one
+``RunnableGenerator`` so that ``invoke`` and ``stream`` share the same failure handling:
+
+- Transport failures (connection refused, timeout, HTTP 408/409/429/5xx, a response cut before it began)
+  are retried by the ``openai`` client itself, ``max_retries`` times with exponential backoff (and
+  ``Retry-After`` honoured).
+- A 200 reply that is not an answer (empty body, HTML instead of JSON, an empty SSE stream) is not retried
+  by the client; we retry those here with the same bound and backoff, but only while no text has been
+  handed on yet — a stream cut after its first pieces raises at once, since retrying would show the start
+  of the answer twice.
+- Whatever still fails is raised as :class:`LLMError`, whose message never contains the API key (a
+  misbehaving proxy may echo it back in an error body) and which does not chain the original exception
+  (whose request object carries the key in its headers). ``bot.chain`` then answers extractively.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from langchain_core.output_parsers import StrOutputParser
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableGenerator, RunnableLambda
+from langchain_openai import ChatOpenAI
+from pydantic import SecretStr
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from bot import tokens
+from bot.config import REFUSAL, Settings
+from bot.types import Hit
+
+# Placeholder key for endpoints that need none (vLLM, Ollama, llama.cpp): the client insists on one.
+NO_KEY = "not-needed"
+
+
+class LLMError(RuntimeError):
+    """The endpoint gave no usable answer after the bounded retries; the message is safe to log."""
+
+
+class _Started(Exception):
+    """Wraps (as ``__cause__``) a failure after text was already handed on: never retried."""
+
+
+def passage(n: int, hit: Hit) -> str:
+    """One numbered passage as the model sees it: ``[n] 《title》`` then the chunk text."""
+    return f"[{n}] 《{hit.chunk.title}》\n{hit.chunk.text}"
+
+
+def _fit(text: str, budget: int) -> str:
+    """The longest prefix of ``text`` within ``budget`` tokens (binary search on characters, so a
+    multi-byte character is never split the way a token-level cut would)."""
+    lo, hi = 0, len(text)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if tokens.count(text[:mid]) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo]
+
+
+def pack(hits: list[Hit], budget: int) -> str:
+    """The numbered passages that fit in ``budget`` tokens, in retrieval order.
+
+    Numbers are positions in ``hits`` (the contract's ``[n]``), so a passage that does not fit is left out
+    without renumbering the rest; the first passage is cut to fit rather than dropped, so the model always
+    has something to read."""
+    blocks: list[str] = []
+    used = 0
+    for n, hit in enumerate(hits, start=1):
+        block = passage(n, hit)
+        size = tokens.count(block) + 2  # the blank line between passages
+        if used + size > budget:
+            if blocks:
+                continue
+            block = _fit(block, budget)
+            size = budget
+        blocks.append(block)
+        used += size
+    return "\n\n".join(blocks)
+
+
+def prompt(settings: Settings) -> ChatPromptTemplate:
+    """System and user messages from ``prompts/*.txt``; the rules are restated after the passages when
+    ``llm_repeat_instruction`` is on (``prompts/reminder.txt``)."""
+    read = lambda name: (settings.prompts_dir / name).read_text(encoding="utf-8").strip("\n")  # noqa: E731
+    user = read("user.txt") + ("\n" + read("reminder.txt") if settings.llm_repeat_instruction else "")
+    return ChatPromptTemplate.from_messages([("system", read("system.txt")), ("human", user)])
+
+
+def chat_model(settings: Settings) -> ChatOpenAI:
+    """The LangChain chat model for ``settings.llm_*``; ``llm_streaming=False`` makes even ``.stream()``
+    send one plain request (``disable_streaming``)."""
+    key = settings.llm_api_key
+    if key is None:
+        if not settings.llm_base_url:
+            raise LLMError("no API key: set BOT_LLM_API_KEY (or OPENAI_API_KEY), or BOT_LLM_BASE_URL")
+        key = SecretStr(NO_KEY)
+    return ChatOpenAI(
+        base_url=settings.llm_base_url,
+        api_key=key,
+        model=settings.llm_model,
+        timeout=settings.llm_timeout,
+        max_retries=settings.llm_max_retries,
+        temperature=settings.llm_temperature,
+        streaming=settings.llm_streaming,
+        disable_streaming=not settings.llm_streaming,
+    )
+
+
+def _redact(text: str, secret: str) -> str:
+    return text.replace(secret, "***") if secret and secret != NO_KEY else text
+
+
+def runnable(settings: Settings) -> Runnable:
+    """``{"question", "hits"}`` → answer text with ``[n]`` markers (see ``bot.providers``)."""
+    budget = settings.context_tokens
+    values = RunnableLambda(
+        lambda x: {"question": x["question"], "passages": pack(x["hits"], budget), "refusal": REFUSAL},
+        name="numbered_passages",
+    )
+    core = values | prompt(settings) | chat_model(settings) | StrOutputParser()
+    attempts = 1 + max(0, settings.llm_max_retries)
+    secret = settings.llm_api_key.get_secret_value() if settings.llm_api_key else ""
+
+    def answer(inputs: Iterator[dict[str, Any]], config: RunnableConfig) -> Iterator[str]:
+        request: dict[str, Any] = {}
+        for part in inputs:
+            request.update(part)
+        retrying = Retrying(
+            stop=stop_after_attempt(attempts),
+            wait=wait_exponential_jitter(multiplier=0.5, max=8.0),
+            retry=retry_if_exception(lambda e: isinstance(e, ValueError) and not isinstance(e, _Started)),
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    started = False
+                    try:
+                        for piece in core.stream(request, config):
+                            started = started or bool(piece)
+                            yield piece
+                    except Exception as exc:
+                        if started:
+                            raise _Started from exc
+                        raise
+        except Exception as exc:  # noqa: BLE001 - every failure becomes the one safe error type
+            cause = exc.__cause__ if isinstance(exc, _Started) else exc
+            where = " after part of the answer" if isinstance(exc, _Started) else ""
+            message = _redact(f"{type(cause).__name__}{where}: {cause}", secret)
+            raise LLMError(f"LLM endpoint failed ({settings.llm_model}): {message}") from None
+
+    return RunnableGenerator(answer, name="llm_answer")

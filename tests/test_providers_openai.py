@@ -1,0 +1,143 @@
+"""The ``openai`` provider against a real OpenAI-compatible HTTP server of our own (tests/llm_server.py).
+
+Every failure mode is provoked for real on 127.0.0.1; the server counts the requests, so "bounded retries"
+is checked from the server's side, and the API key is searched for in everything a user or a log could
+see.
+"""
+from __future__ import annotations
+
+import logging
+import traceback
+
+import pytest
+from llm_server import FAULTS, Script, refused_url, serve
+
+from bot import tokens
+from bot.config import REFUSAL, Settings
+from bot.providers.openai import LLMError, pack, runnable
+from bot.types import Chunk, Hit
+
+KEY = "sk-test-7f3a9c1e5b2d4f60a8e1c3b5d7f9a2c4"
+QUESTION = "北京是哪个国家的首都？"
+REPLY = "北京是中华人民共和国的首都[1]。上海是中国人口最多的城市[2]。"
+
+
+def hit(n: int, text: str, title: str = "城市") -> Hit:
+    return Hit(Chunk(f"c{n}", f"{n:03d}.txt", title, text, 0, len(text)), score=1.0 / n, rank=n)
+
+
+HITS = [hit(1, "北京是中华人民共和国的首都，也是全国的政治中心。"), hit(2, "上海是中国人口最多的城市。")]
+
+
+def settings(url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = dict(llm_base_url=url, llm_model="test-model", llm_timeout=0.5, llm_max_retries=1)
+    # The key field validates by its env names only (no populate_by_name), as a user's environment would set it.
+    return Settings(BOT_LLM_API_KEY=KEY, **(values | overrides))
+
+
+def assert_no_key(exc: BaseException, caplog: pytest.LogCaptureFixture) -> None:
+    shown = "".join(traceback.format_exception(exc)) + repr(exc) + caplog.text
+    assert KEY not in shown
+    assert exc.__cause__ is None and exc.__suppress_context__  # the original (with its headers) is not kept
+
+
+def test_pack_keeps_positions_and_budget() -> None:
+    hits = [hit(1, "甲" * 40), hit(2, "乙" * 400), hit(3, "丙" * 40)]
+    budget = tokens.count("[1] 《城市》\n" + "甲" * 40) + tokens.count("[3] 《城市》\n" + "丙" * 40) + 4
+    packed = pack(hits, budget)
+    assert "[1] 《城市》" in packed and "[3] 《城市》" in packed  # [3] keeps its number after [2] is left out
+    assert "[2]" not in packed
+    assert tokens.count(packed) <= budget
+
+
+def test_pack_cuts_an_oversized_first_passage() -> None:
+    packed = pack([hit(1, "很长的段落。" * 300), hit(2, "短。")], 50)
+    assert packed.startswith("[1] 《城市》\n很长的段落。")
+    assert tokens.count(packed) <= 50
+    assert "[2]" not in packed
+
+
+def test_plain_request_sends_numbered_passages_and_rules(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    with serve(Script(reply=REPLY)) as (url, script):
+        answer = runnable(settings(url, llm_streaming=False)).invoke({"question": QUESTION, "hits": HITS})
+    assert answer == REPLY
+    assert len(script.requests) == 1
+    request = script.requests[0]
+    assert request["headers"]["authorization"] == f"Bearer {KEY}"
+    body = request["body"]
+    assert not body.get("stream") and body["model"] == "test-model" and body["temperature"] == 0.0
+    system, user = body["messages"]
+    assert system["role"] == "system" and REFUSAL in system["content"] and "[n]" not in system["content"]
+    assert user["content"].startswith("资料：\n[1] 《城市》\n北京是中华人民共和国的首都")
+    assert "[2] 《城市》\n上海是中国人口最多的城市。" in user["content"]
+    assert f"问题：{QUESTION}" in user["content"]
+    assert KEY not in caplog.text
+
+
+def test_streaming_yields_the_answer_in_pieces() -> None:
+    with serve(Script(reply=REPLY, pieces=5)) as (url, script):
+        pieces = list(runnable(settings(url)).stream({"question": QUESTION, "hits": HITS}))
+    assert "".join(pieces) == REPLY
+    assert len([p for p in pieces if p]) == 5
+    assert script.requests[0]["body"]["stream"] is True
+
+
+@pytest.mark.parametrize("repeat", [True, False])
+def test_instruction_is_repeated_after_the_passages_only_when_asked(repeat: bool) -> None:
+    with serve(Script(reply=REPLY)) as (url, script):
+        runnable(settings(url, llm_repeat_instruction=repeat)).invoke({"question": QUESTION, "hits": HITS})
+    user = script.requests[0]["body"]["messages"][1]["content"]
+    after_question = user.split(f"问题：{QUESTION}", 1)[1]
+    assert (REFUSAL in after_question) is repeat
+
+
+@pytest.mark.parametrize("streaming", [False, True], ids=["plain", "stream"])
+@pytest.mark.parametrize("fault", [f for f in FAULTS if f not in ("ok", "401")])
+def test_each_failure_is_retried_a_bounded_number_of_times_then_raised(
+    fault: str, streaming: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with serve(Script(reply=REPLY, fault=fault, delay=1.5)) as (url, script):
+        provider = runnable(settings(url, llm_streaming=streaming, llm_max_retries=2))
+        with pytest.raises(LLMError) as caught:
+            "".join(provider.stream({"question": QUESTION, "hits": HITS}))
+    if fault == "cut" and streaming:
+        # Part of the answer was already handed on: retrying would show it twice, so it fails at once.
+        assert len(script.requests) == 1
+        assert "after part of the answer" in str(caught.value)
+    else:
+        assert len(script.requests) == 3  # 1 + llm_max_retries, never more
+    assert_no_key(caught.value, caplog)
+
+
+def test_connection_refused_is_retried_then_raised(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(LLMError) as caught:
+        runnable(settings(refused_url(), llm_max_retries=2)).invoke({"question": QUESTION, "hits": HITS})
+    assert "Connection" in str(caught.value)
+    # Nothing listens, so the server cannot count: the client's own retry log lines do.
+    assert len([r for r in caplog.records if r.getMessage().startswith("Retrying request")]) == 2
+    assert_no_key(caught.value, caplog)
+
+
+def test_transient_faults_are_ridden_out() -> None:
+    with serve(Script(reply=REPLY, faults=["500", "429", "empty"])) as (url, script):
+        answer = runnable(settings(url, llm_max_retries=2)).invoke({"question": QUESTION, "hits": HITS})
+    assert answer == REPLY
+    assert len(script.requests) == 4  # client retried 500 and 429; we retried the empty 200 once
+
+
+def test_key_echoed_by_the_server_is_redacted(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    with serve(Script(fault="401")) as (url, script):
+        with pytest.raises(LLMError) as caught:
+            runnable(settings(url)).invoke({"question": QUESTION, "hits": HITS})
+    assert len(script.requests) == 1  # a rejected key is not retried
+    assert "invalid key: ***" in str(caught.value)
+    assert_no_key(caught.value, caplog)
+
+
+def test_missing_key_without_a_local_endpoint_says_what_to_set() -> None:
+    with pytest.raises(LLMError, match="BOT_LLM_API_KEY"):
+        runnable(Settings(llm_base_url=None))
