@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from bot.config import get_settings
+from bot.eval.run import eval_command
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="中文文章问答机器人 — ask, ingest, eval.")
 err = Console(stderr=True)
@@ -60,3 +61,6 @@ def ask(
     print(result.text)
     for c in result.citations:
         print(f"\n[{c.n}] {c.title}（{c.source}）\n    “{c.quote}”")
+
+
+app.command("eval")(eval_command)

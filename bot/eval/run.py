@@ -179,8 +179,8 @@ def print_summary(summary: dict[str, Any], out: Path) -> None:
 def eval_command(
     dataset: Annotated[Path, typer.Option(help="JSONL eval set (id, question, answer, key_facts, sources, "
                                                "evidence, type).")] = ROOT / "eval" / "qa.jsonl",
-    out: Annotated[Path | None, typer.Option(help="Output directory [default: eval/runs/<timestamp>].")] = None,
-    provider: Annotated[str | None, typer.Option(help="Answer provider [default: settings.provider].")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output directory (default: eval/runs/<timestamp>).")] = None,
+    provider: Annotated[str | None, typer.Option(help="Answer provider (default: settings.provider).")] = None,
     baseline: Annotated[Path, typer.Option(help="Committed baseline figures and tolerances.")] = (
         ROOT / "eval" / "baseline.json"
     ),
