@@ -32,7 +32,7 @@ from bot.eval.dataset import DatasetError, Item, load
 from bot.eval.metrics import METRICS, ItemScores, aggregate, by_type, failed, quote_verbatim, score_item
 from bot.types import Answer
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # messages stay whole lines (greppable, copyable)
 SourceText = Callable[[str], str | None]
 
 

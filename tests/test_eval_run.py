@@ -1,0 +1,91 @@
+"""``qabot eval`` end to end: the real chain, index, metrics and report, run as the command a user runs."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.eval.metrics import METRICS
+
+ROOT = Path(__file__).resolve().parents[1]
+# A set the pipeline has never seen (not in eval/qa.jsonl), in the public format.
+NEW_SET = [
+    {"id": "new-1", "question": "天核100加速卡的算力集群已经稳定运行多少天了?", "answer": "已稳定运行19天。",
+     "key_facts": [["19天"]], "sources": ["003_0fed65722026f005.txt"], "evidence": ["已稳定运行19天"],
+     "type": "number"},
+    {"id": "new-2", "question": "Sora生成的视频最长能有多少秒?", "answer": "时长可以达到60秒。",
+     "key_facts": [["60秒"]], "sources": ["002_e3bc3ba30a8100f6.txt"], "evidence": ["时长可以达到60秒"],
+     "type": "fact"},
+    {"id": "new-3", "question": "天核100加速卡一块卖多少钱?", "answer": "资料没有提到价格。", "key_facts": [],
+     "sources": [], "evidence": [], "type": "unanswerable"},
+]
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory) -> dict[str, str]:
+    """The default settings, but the index in a directory of the test's own (built on first use)."""
+    store = tmp_path_factory.mktemp("store")
+    return {**os.environ, "BOT_STORE_DIR": str(store), "BOT_PROVIDER": "extractive", "BOT_JUDGE_BASE_URL": ""}
+
+
+def qabot_eval(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bot", "eval", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=1800)
+
+
+def test_bad_dataset_exits_2_naming_the_line(tmp_path, env):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(NEW_SET[0], ensure_ascii=False) + "\n" + '{"id": "x", "type": "opinion"}\n')
+    run = qabot_eval(env, "--dataset", str(bad), "--out", str(tmp_path / "out"))
+    assert run.returncode == 2
+    assert "bad.jsonl:2: missing field 'question'" in run.stderr and "'opinion'" in run.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.e2e
+def test_eval_on_an_unseen_dataset_writes_summary_items_and_report(tmp_path, env):
+    dataset = tmp_path / "unseen.jsonl"
+    dataset.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in NEW_SET), encoding="utf-8")
+    out = tmp_path / "run"
+    run = qabot_eval(env, "--dataset", str(dataset), "--out", str(out), "--baseline", str(tmp_path / "b.json"))
+    assert run.returncode == 0, run.stderr
+    assert "gate not applied" in run.stderr  # no baseline for this set: said, not silently passed
+
+    summary = json.loads((out / "summary.json").read_text())
+    for metric in METRICS:
+        assert 0 <= summary[metric] <= 1, metric
+    assert summary["n_items"] == 3 and summary["provider"] == "extractive"
+    assert set(summary["by_type"]) == {"number", "fact", "unanswerable"}
+    assert summary["by_type"]["unanswerable"]["refusal_accuracy"] in (0.0, 1.0)
+    assert summary["latency_ms"]["p95"] >= summary["latency_ms"]["p50"] > 0
+    assert len(summary["git_commit"]) == 40
+    assert summary["judge"]["skipped"]
+
+    records = [json.loads(line) for line in (out / "items.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in records] == ["new-1", "new-2", "new-3"]
+    for r in records:
+        assert {"question", "answer", "refused", "citations", "retrieved", "metrics"} <= set(r)
+        assert r["retrieved"] and all("source" in h for h in r["retrieved"])
+    assert "<h1>qabot eval</h1>" in (out / "report.html").read_text()
+
+    # --update-baseline records it; the same run then passes its own gate.
+    baseline = tmp_path / "b.json"
+    assert qabot_eval(env, "--dataset", str(dataset), "--out", str(out), "--baseline", str(baseline),
+                      "--update-baseline").returncode == 0
+    again = qabot_eval(env, "--dataset", str(dataset), "--out", str(tmp_path / "run2"), "--baseline", str(baseline))
+    assert again.returncode == 0 and "gate passed" in again.stderr, again.stderr
+
+
+@pytest.mark.e2e
+def test_public_set_passes_the_committed_baseline_gate(tmp_path, env):
+    """CI's regression gate: the public set, the default provider, against eval/baseline.json."""
+    out = tmp_path / "public"
+    run = qabot_eval(env, "--out", str(out))
+    gate = json.loads((out / "summary.json").read_text())["gate"]
+    assert gate["compared"], gate["note"]  # a baseline for this dataset version and provider is committed
+    assert run.returncode == 0, "\n".join(gate["failures"]) or run.stderr
+    assert gate["passed"]
