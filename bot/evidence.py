@@ -53,6 +53,17 @@ def question_terms(question: str) -> dict[str, float]:
     return terms
 
 
+_ASKING = re.compile(r"多少|什么|哪|怎么|如何|几|吗|谁|为什么|为啥|是否|多大|多久|啥|how|what|when|which|who|why")
+_CLAUSES = re.compile(r"[,，。?？!！;；:：\s]+")
+
+
+def focus_terms(question: str) -> dict[str, float]:
+    """Terms of the clause(s) that ask (来了多少机构和嘉宾 in 「…研讨会,来了多少机构和嘉宾?」): the answer
+    sentence must speak of these, while the rest of the question only sets the scene."""
+    asking = [c for c in _CLAUSES.split(question) if _ASKING.search(normalize(c))]
+    return question_terms(" ".join(asking)) if asking else {}
+
+
 def exact_terms(question: str) -> list[str]:
     """The terms that name something exactly (numbers, years, Latin names) — of a Chinese question.
     An English question's words are not expected in Chinese passages, so it has none."""
@@ -87,9 +98,12 @@ class Sentence:
 
 def score_sentences(question: str, hits: list[Hit]) -> list[Sentence]:
     """Every sentence of the passages, scored: term coverage, a bonus for numbers when a quantity is
-    asked, and a small prior for the passage's retrieval rank. Best first."""
+    asked (more when the sentence names what is counted), less for a bare heading, and a small prior
+    for the passage's retrieval rank. Best first."""
     terms = question_terms(question)
+    focus = focus_terms(question)
     quantity = asks_quantity(question)
+    attributes = [a for a in asked_attributes(question) if len(a) > 1] if quantity else []
     scored: list[Sentence] = []
     seen: set[tuple[str, int]] = set()
     for i, hit in enumerate(hits):
@@ -101,7 +115,12 @@ def score_sentences(question: str, hits: list[Hit]) -> list[Sentence]:
             seen.add((chunk.source, start))
             text = chunk.text[span.start : span.end]
             cov = coverage(terms, text)
-            score = cov + (0.15 if quantity and _DIGIT.search(text) else 0.0) + 0.05 / (i + 1)
+            score = cov + 0.5 * coverage(focus, text) + 0.05 / (i + 1)
+            if quantity and _DIGIT.search(text):
+                norm = normalize(text)
+                score += 0.15 + (0.2 if any(_states(a, norm) for a in attributes) else 0.0)
+            if len(text) < 20 and text[-1] not in "。！？!?；;”":
+                score *= 0.6  # a heading repeats the question's words but answers nothing
             scored.append(Sentence(i, start, chunk.start + span.end, text, cov, score))
     return sorted(scored, key=lambda s: -s.score)
 
@@ -192,6 +211,11 @@ def relevance(question: str, hits: list[Hit], idf: Callable[[str], float]) -> fl
 _YEAR = re.compile(r"(?:19|20)\d\d(?=年)")
 
 
+def _bare(term: str) -> str:
+    """``2024年`` → ``2024``: the passage may write the year as (2024) or 2024/4/4."""
+    return term[:-1] if term[-1] in "年月日个家种倍亿万人天" and term[:-1] else term
+
+
 def answerable(question: str, hits: list[Hit], best: list[Sentence],
                idf: Callable[[str], float]) -> tuple[bool, str]:
     """Whether the passages can answer the question, and if not, why (for logs and ``--json``).
@@ -205,8 +229,9 @@ def answerable(question: str, hits: list[Hit], best: list[Sentence],
     elif (rel := relevance(question, hits, idf)) < MIN_RELEVANCE:
         return False, f"the passages do not speak of it (relevance {rel:.2f} < {MIN_RELEVANCE})"
     texts = [normalize(s.text) for s in best]
-    exact = exact_terms(question)
-    missing = [t for t in exact if t not in " ".join(texts)]
+    exact = [_bare(t) for t in exact_terms(question)]
+    passages = " ".join(normalize(h.chunk.text) for h in hits)
+    missing = [t for t in exact if t not in passages]
     if missing:
         return False, f"not in the passages: {', '.join(missing)}"
     asked_years, top_years = set(_YEAR.findall(normalize(question))), set(_YEAR.findall(texts[0]))

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from langchain_core.runnables import Runnable, RunnableLambda
 
+from bot.chunk import sentences
 from bot.config import Settings
 from bot.embeddings import E5Embeddings
 from bot.evidence import Sentence, question_terms, score_sentences
@@ -19,33 +20,43 @@ from bot.textnorm import normalize, to_simplified
 from bot.types import Hit
 
 _OVERVIEW = re.compile(r"哪些|哪几|主要讲|概括|总结|核心观点|观点|分别|都.{0,4}怎么|什么态度|summar|overview")
+_ACROSS = re.compile(r"分别|这些|这几篇|几篇|各自|两位|两篇|都.{0,6}(?:怎么|哪些|什么)|对比|比较")
 _HAS_CJK = re.compile(r"[\u3400-\u9fff]")
 _END = "。！？!?；;…”’」』)）"
 
 
 def select(question: str, hits: list[Hit], limit: int) -> list[Sentence]:
     """Greedy pick: the best sentence, then those that add question terms not yet covered, while they
-    stay within reach of the best score. Overview questions may take more sentences."""
+    stay within reach of the best score. Sentences come from the best sentence's article, or — for a
+    question across articles (分别, 这些文章) — from each article that speaks of it well enough.
+    Overview questions may take more sentences."""
     scored = score_sentences(question, hits)
     if not _HAS_CJK.search(question):
         scored = _rescore_by_meaning(question, hits, scored)
     if not scored:
         return []
-    if _OVERVIEW.search(normalize(question)):
+    top = scored[0].score
+    norm_question = normalize(question)
+    if _OVERVIEW.search(norm_question):
         limit += 2
+    sources = {hits[scored[0].hit].chunk.source}
+    if _ACROSS.search(norm_question):
+        sources |= {hits[s.hit].chunk.source for s in scored if s.score >= 0.5 * top}
     terms = question_terms(question)
     covered: set[str] = set()
     chosen: list[Sentence] = []
-    floor = 0.45 * scored[0].score
     for sentence in scored:
-        if len(chosen) >= limit or sentence.score < floor:
+        if len(chosen) >= limit or sentence.score < 0.3 * top:
             break
+        if hits[sentence.hit].chunk.source not in sources:
+            continue
         norm = normalize(sentence.text)
         new = {t for t in terms if t in norm} - covered
-        if chosen and not new and sentence.score < 0.8 * scored[0].score:
+        if chosen and not new and sentence.score < 0.6 * top:
             continue
         chosen.append(sentence)
         covered |= new
+    chosen += _continuations(chosen, hits, room=limit + 2 - len(chosen))
     return sorted(chosen, key=lambda s: (s.hit, s.start))
 
 
@@ -61,6 +72,50 @@ def _rescore_by_meaning(question: str, hits: list[Hit], scored: list[Sentence]) 
     for s, sim in zip(pool, np.asarray(sims, dtype=float)):
         s.score = float(sim) + 0.02 / (s.hit + 1)
     return sorted(pool, key=lambda s: -s.score)
+
+
+_ENUMERATOR = re.compile(r"^[“\"]?(?:一是|二是|三是|四是|其一|其二|其三|其四|首先|其次|再次|最后|第[一二三四五六]|此外|同时|另外|"
+                         r"具体|包括|例如|比如|即|[1-9一二三四五六][、.．]|[“\"][\w+]{1,3}[”\"]是)")
+_ANNOUNCES_LIST = re.compile(r"[有几两三四五六七八九十]大|以下|如下|分为|包括|几个方面|几方面")
+
+
+def _continuations(chosen: list[Sentence], hits: list[Hit], room: int) -> list[Sentence]:
+    """Sentences that complete a chosen one: the next sentence when the chosen one ends with a colon
+    or semicolon, and the items of a list it announces (有四大挑战 …) — later sentences of the same
+    article, within the retrieved passages, that open with an enumerator (一是, 其二, 此外, 最后 …)."""
+    extra: list[Sentence] = []
+    taken = {(hits[s.hit].chunk.source, s.start) for s in chosen}
+    for s in list(chosen):
+        source = hits[s.hit].chunk.source
+        following = [f for f in _article_sentences(hits, source) if f.start >= s.end][: 10 if (
+            listing := bool(_ANNOUNCES_LIST.search(s.text))) else 3]
+        previous = s.text.rstrip()
+        for f in following:
+            joined = previous[-1:] in ":：;；"
+            previous = f.text.rstrip()
+            if len(extra) >= room:
+                break
+            if not (joined or _ENUMERATOR.match(f.text)):
+                if listing:
+                    continue
+                break
+            if (source, f.start) not in taken:
+                taken.add((source, f.start))
+                extra.append(f)
+    return extra
+
+
+def _article_sentences(hits: list[Hit], source: str) -> list[Sentence]:
+    """The sentences of one article found in the retrieved passages, in document order, once each."""
+    found: dict[int, Sentence] = {}
+    for i, hit in enumerate(hits):
+        chunk = hit.chunk
+        if chunk.source != source:
+            continue
+        for span in sentences(chunk.text):
+            start = chunk.start + span.start
+            found.setdefault(start, Sentence(i, start, chunk.start + span.end, chunk.text[span.start : span.end], 0, 0))
+    return [found[k] for k in sorted(found)]
 
 
 def compose(question: str, hits: list[Hit], limit: int) -> str:
