@@ -6,14 +6,19 @@ see.
 """
 from __future__ import annotations
 
+import json
 import logging
+import os
+import subprocess
+import sys
 import traceback
 
 import pytest
 from llm_server import FAULTS, Script, refused_url, serve
 
 from bot import tokens
-from bot.config import REFUSAL, Settings
+from bot.clean import load_document
+from bot.config import LLM_UNAVAILABLE_NOTICE, REFUSAL, Settings
 from bot.providers.openai import LLMError, pack, runnable
 from bot.types import Chunk, Hit
 
@@ -141,3 +146,83 @@ def test_key_echoed_by_the_server_is_redacted(caplog: pytest.LogCaptureFixture) 
 def test_missing_key_without_a_local_endpoint_says_what_to_set() -> None:
     with pytest.raises(LLMError, match="BOT_LLM_API_KEY"):
         runnable(Settings(llm_base_url=None))
+
+
+# --- end to end: bot.chain.answer and `qabot ask` with the openai provider against the fixture server
+
+PUB_QUESTION = "据李礼辉引用的非官方统计,美国和中国的算力加起来占全球多少?"
+FACT = "60%"
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Default settings with the index (of the shipped articles) in a directory of this module's own."""
+    from bot.store import ensure_index
+
+    base = Settings(store_dir=tmp_path_factory.mktemp("store"), provider="openai")
+    ensure_index(base, progress=False)
+    return base
+
+
+def scripted_reply(settings: Settings) -> tuple[str, str]:
+    """A reply that quotes the real passage stating the figure, plus one invented sentence; and the quote."""
+    from bot.chain import retriever
+    from bot.chunk import sentences
+
+    hits = retriever(settings).search(PUB_QUESTION, settings.k)
+    n, text = next((n, h.chunk.text) for n, h in enumerate(hits, 1) if FACT in h.chunk.text)
+    quote = next(text[s.start : s.end] for s in sentences(text) if FACT in text[s.start : s.end])
+    invented = "美国一国的算力就占全球的95%"  # a figure no passage states
+    return f"{quote.rstrip('。')}[{n}]。{invented}[{n}]。", quote
+
+
+@pytest.mark.e2e
+def test_chain_keeps_the_supported_sentence_and_drops_the_invented_one(indexed: Settings) -> None:
+    from bot.chain import answer
+
+    reply, quote = scripted_reply(indexed)
+    with serve(Script(reply=reply)) as (url, script):
+        result = answer(PUB_QUESTION, settings=settings(url, store_dir=indexed.store_dir), provider="openai")
+    assert len(script.requests) == 1
+    assert result.provider == "openai" and result.notice is None and not result.refused
+    assert FACT in result.text and "95%" not in result.text
+    assert [c.quote for c in result.citations] == [quote]
+    cited = result.citations[0]
+    assert cited.quote in load_document(indexed.articles_dir / cited.source).text
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("fault", [f for f in FAULTS if f != "ok"] + ["refused"])
+def test_chain_answers_extractively_with_the_notice_when_the_llm_fails(
+    indexed: Settings, fault: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.chain import answer
+
+    caplog.set_level(logging.DEBUG)
+    if fault == "refused":
+        result = answer(PUB_QUESTION, settings=settings(refused_url(), store_dir=indexed.store_dir), provider="openai")
+    else:
+        with serve(Script(fault=fault, delay=1.5)) as (url, script):
+            result = answer(PUB_QUESTION, settings=settings(url, store_dir=indexed.store_dir), provider="openai")
+        # llm_max_retries=1; a rejected key is not retried, nor a stream cut after its first pieces
+        assert len(script.requests) == (1 if fault in ("401", "cut") else 2)
+    assert result.notice == LLM_UNAVAILABLE_NOTICE
+    assert not result.refused and FACT in result.text and result.citations  # the extractive answer stands in
+    assert KEY not in json.dumps(result.to_dict(), ensure_ascii=False) + caplog.text
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("provider,fault", [("openai", "ok"), ("openai", "500"), ("extractive", "ok")])
+def test_qabot_ask_with_a_provider(indexed: Settings, provider: str, fault: str) -> None:
+    reply, _ = scripted_reply(indexed)
+    with serve(Script(reply=reply, fault=fault)) as (url, script):
+        env = {**os.environ, "BOT_STORE_DIR": str(indexed.store_dir), "BOT_LLM_BASE_URL": url,
+               "BOT_LLM_API_KEY": KEY, "BOT_LLM_MAX_RETRIES": "1"}
+        run = subprocess.run([sys.executable, "-m", "bot", "ask", "--provider", provider, "--json", PUB_QUESTION],
+                             env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert result["provider"] == provider and FACT in result["answer"]
+    assert len(script.requests) == {"ok": 1, "500": 2}[fault] * (provider == "openai")
+    assert result["notice"] == (LLM_UNAVAILABLE_NOTICE if fault == "500" else None)
+    assert KEY not in run.stdout + run.stderr
