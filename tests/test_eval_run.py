@@ -26,15 +26,20 @@ NEW_SET = [
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory) -> dict[str, str]:
-    """The default settings, but the index in a directory of the test's own (built on first use)."""
-    store = tmp_path_factory.mktemp("store")
-    return {**os.environ, "BOT_STORE_DIR": str(store), "BOT_PROVIDER": "extractive", "BOT_JUDGE_BASE_URL": ""}
+def env(settings) -> dict[str, str]:
+    """The default settings over the project's index (``settings`` builds it once per session)."""
+    return {**os.environ, "BOT_PROVIDER": "extractive", "BOT_JUDGE_BASE_URL": ""}
 
 
 def qabot_eval(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "bot", "eval", *args], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=1800)
+
+
+def write_set(tmp_path: Path) -> Path:
+    dataset = tmp_path / "unseen.jsonl"
+    dataset.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in NEW_SET), encoding="utf-8")
+    return dataset
 
 
 def test_bad_dataset_exits_2_naming_the_line(tmp_path, env):
@@ -46,10 +51,34 @@ def test_bad_dataset_exits_2_naming_the_line(tmp_path, env):
     assert not (tmp_path / "out").exists()
 
 
+def test_unknown_compare_target_or_provider_exits_2(tmp_path, env):
+    dataset = write_set(tmp_path)
+    run = qabot_eval(env, "--dataset", str(dataset), "--out", str(tmp_path / "o"), "--compare", "fancy")
+    assert run.returncode == 2 and "unknown --compare target 'fancy'; choose one of: naive" in run.stderr
+    run = qabot_eval(env, "--dataset", str(dataset), "--out", str(tmp_path / "o"), "--provider", "nope")
+    assert run.returncode == 2 and "unknown provider 'nope'" in run.stderr
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.e2e
+def test_compare_naive_reports_both_pipelines_and_the_ratio(tmp_path, env):
+    out = tmp_path / "cmp"
+    run = qabot_eval(env, "--dataset", str(write_set(tmp_path)), "--out", str(out), "--compare", "naive",
+                     "--baseline", str(tmp_path / "b.json"))
+    assert run.returncode == 0, run.stderr
+    compare = json.loads((out / "summary.json").read_text())["compare"]
+    for metric in ("retrieval_recall_at_5", "mrr"):
+        row = compare["metrics"][metric]
+        assert 0 <= row["qabot"] <= 1 and 0 <= row["naive"] <= 1
+        assert row["ratio"] is None if row["naive"] == 0 else row["ratio"] == pytest.approx(row["qabot"] / row["naive"])
+    records = [json.loads(line) for line in (out / "items.jsonl").read_text().splitlines()]
+    assert all(len(r["naive"]["retrieved"]) == 5 for r in records)
+    assert "Against the naive pipeline" in (out / "report.html").read_text()
+
+
 @pytest.mark.e2e
 def test_eval_on_an_unseen_dataset_writes_summary_items_and_report(tmp_path, env):
-    dataset = tmp_path / "unseen.jsonl"
-    dataset.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in NEW_SET), encoding="utf-8")
+    dataset = write_set(tmp_path)
     out = tmp_path / "run"
     run = qabot_eval(env, "--dataset", str(dataset), "--out", str(out), "--baseline", str(tmp_path / "b.json"))
     assert run.returncode == 0, run.stderr
