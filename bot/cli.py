@@ -11,6 +11,7 @@ from rich.console import Console
 
 from bot.config import get_settings
 from bot.eval.run import eval_command
+from bot.model import model_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="中文文章问答机器人 — ask, ingest, eval.")
 err = Console(stderr=True)
@@ -64,3 +65,4 @@ def ask(
 
 
 app.command("eval")(eval_command)
+app.add_typer(model_app, name="model")

@@ -174,5 +174,5 @@ def fetch_command(
     typer.echo(f"{path} ({path.stat().st_size / 2**20:.0f} MiB, sha256 verified)")
 
 
-model_app = typer.Typer(help="The bundled local model (needs the [local] extra).", no_args_is_help=True)
+model_app = typer.Typer(help="The bundled local model (needs the local extra).", no_args_is_help=True)
 model_app.command("fetch")(fetch_command)

@@ -153,3 +153,17 @@ def test_a_file_llama_cannot_load_fails_fast_with_its_log(tmp_path: Path) -> Non
     with pytest.raises(local.LocalServerError, match="exited while loading broken.gguf") as caught:
         local.server(settings)
     assert "llama" in str(caught.value).split("\n", 1)[1].lower()  # the end of the server's own log
+
+
+@needs_llama
+def test_qabot_model_fetch_command(store: Path) -> None:
+    env = {**os.environ, "BOT_STORE_DIR": str(store)}
+    run = lambda *args: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "bot", "model", "fetch", *args], env=env, capture_output=True, text=True, timeout=300
+    )
+    done = run("--model", SMALL)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(str(store / "models" / model.MODELS[SMALL].file_name))
+    assert "sha256 verified" in done.stdout
+    unknown = run("--model", "gpt-5")
+    assert unknown.returncode == 1 and "choose one of: qwen2.5-coder-1.5b" in unknown.stderr
