@@ -188,6 +188,8 @@ def render(summary: dict[str, Any], records: list[dict[str, Any]]) -> str:
             f" · latency p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms")
     if summary.get("n_errors"):
         meta += f" · <span class='down'>{summary['n_errors']} items raised errors</span>"
+    if summary.get("n_fallback"):
+        meta += f" · <span class='down'>{summary['n_fallback']} answers fell back to extractive (LLM failed)</span>"
     return (
         "<!doctype html><html lang='zh'><head><meta charset='utf-8'>"
         f"<title>qabot eval — {escape(summary['provider'])}</title><style>{CSS}</style></head><body>"

@@ -21,10 +21,11 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from bot.config import ROOT, Settings, get_settings
+from bot.config import LLM_UNAVAILABLE_NOTICE, ROOT, Settings, get_settings
 from bot.eval import baseline as gate
 from bot.eval import judge, report
 from bot.eval.compare import compare_naive, load_naive
@@ -82,7 +83,7 @@ def ask_all(items: list[Item], provider: str, settings: Settings) -> list[tuple[
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task(provider, total=len(items))
         for item in items:
-            progress.update(task, description=f"{provider} · {item.id}")
+            progress.update(task, description=escape(f"{provider} · {item.id}"))
             start = time.perf_counter()
             error = None
             try:
@@ -136,7 +137,7 @@ def summarise(items: list[Item], scores: list[ItemScores], records: list[dict[st
         "n_items": len(items),
         "n_by_type": dict(Counter(i.type for i in items)),
         "n_errors": sum(1 for r in records if r["error"]),
-        "n_fallback": sum(1 for r in records if r["notice"]),
+        "n_fallback": sum(1 for r in records if r["notice"] == LLM_UNAVAILABLE_NOTICE),
         "provider": provider,
         "latency_ms": {q: round(float(np.percentile(latencies, n)), 1) for q, n in (("p50", 50), ("p95", 95))},
         "git_commit": commit,
@@ -173,7 +174,7 @@ def print_summary(summary: dict[str, Any], out: Path) -> None:
         Console().print(versus)
     lat = summary["latency_ms"]
     console.print(f"latency p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms · errors {summary['n_errors']}"
-                  f" · report {out / 'report.html'}")
+                  f" · LLM fallbacks {summary['n_fallback']} · report {out / 'report.html'}", markup=False)
 
 
 def eval_command(
@@ -234,6 +235,10 @@ def eval_command(
     print_summary(summary, out)
 
     if update_baseline:
+        if summary["n_errors"]:
+            console.print(f"not recording a baseline: {summary['n_errors']} items raised errors (see items.jsonl)",
+                          style="red")
+            raise typer.Exit(1)
         gate.update(summary, baseline)
         console.print(f"baseline for {provider} on {summary['dataset']} written to {baseline}")
         return
