@@ -91,6 +91,7 @@ def test_eval_on_an_unseen_dataset_writes_summary_items_and_report(tmp_path, env
     assert set(summary["by_type"]) == {"number", "fact", "unanswerable"}
     assert summary["by_type"]["unanswerable"]["refusal_accuracy"] in (0.0, 1.0)
     assert summary["latency_ms"]["p95"] >= summary["latency_ms"]["p50"] > 0
+    assert summary["answer_chars"]["p95"] >= summary["answer_chars"]["p50"] > 0
     assert len(summary["git_commit"]) == 40
     assert summary["judge"]["skipped"]
 

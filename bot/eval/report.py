@@ -185,7 +185,9 @@ def render(summary: dict[str, Any], records: list[dict[str, Any]]) -> str:
     meta = (f"provider <b>{escape(summary['provider'])}</b> · dataset {escape(summary['dataset'])} "
             f"({summary['n_items']} items) · commit {escape(summary['git_commit'][:10])}"
             f"{' (uncommitted changes)' if summary.get('git_dirty') else ''} · {escape(summary['started_at'])}"
-            f" · latency p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms")
+            f" · latency p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms"
+            f" · answer length p50 {summary['answer_chars']['p50']:.0f} chars"
+            f" (reference answers {summary['reference_chars']['p50']:.0f})")
     if summary.get("n_errors"):
         meta += f" · <span class='down'>{summary['n_errors']} items raised errors</span>"
     if summary.get("n_fallback"):

@@ -126,6 +126,10 @@ def record(
     }
 
 
+def _p50_p95(values: list[float]) -> dict[str, float]:
+    return {q: round(float(np.percentile(values, n)), 1) for q, n in (("p50", 50), ("p95", 95))}
+
+
 def summarise(items: list[Item], scores: list[ItemScores], records: list[dict[str, Any]], *, provider: str,
               dataset: Path, started: datetime) -> dict[str, Any]:
     """summary.json: overall figures at the top level, per-type figures under ``by_type``, run facts."""
@@ -139,7 +143,10 @@ def summarise(items: list[Item], scores: list[ItemScores], records: list[dict[st
         "n_errors": sum(1 for r in records if r["error"]),
         "n_fallback": sum(1 for r in records if r["notice"] == LLM_UNAVAILABLE_NOTICE),
         "provider": provider,
-        "latency_ms": {q: round(float(np.percentile(latencies, n)), 1) for q, n in (("p50", 50), ("p95", 95))},
+        "latency_ms": _p50_p95(latencies),
+        # Longer answers state more key facts by chance: the length beside the recall keeps that visible.
+        "answer_chars": _p50_p95([len(r["answer"]) for r in records]),
+        "reference_chars": _p50_p95([len(i.answer) for i in items]),
         "git_commit": commit,
         "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
         "dataset": _display(dataset),
@@ -174,7 +181,8 @@ def print_summary(summary: dict[str, Any], out: Path) -> None:
         Console().print(versus)
     lat = summary["latency_ms"]
     console.print(f"latency p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms · errors {summary['n_errors']}"
-                  f" · LLM fallbacks {summary['n_fallback']} · report {out / 'report.html'}", markup=False)
+                  f" · LLM fallbacks {summary['n_fallback']} · answer length p50 {summary['answer_chars']['p50']:.0f} chars"
+                  f" (reference {summary['reference_chars']['p50']:.0f}) · report {out / 'report.html'}", markup=False)
 
 
 def eval_command(
