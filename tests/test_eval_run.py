@@ -61,6 +61,21 @@ def test_unknown_compare_target_or_provider_exits_2(tmp_path, env):
 
 
 @pytest.mark.e2e
+def test_an_item_the_chain_rejects_is_kept_and_counted_as_failed(tmp_path, env):
+    """QuestionError (here: questions over a 20-character limit) must neither stop the run nor vanish."""
+    out = tmp_path / "err"
+    run = qabot_eval({**env, "BOT_MAX_QUESTION_CHARS": "20"}, "--dataset", str(write_set(tmp_path)), "--out",
+                     str(out), "--baseline", str(tmp_path / "b.json"), "--update-baseline")
+    assert run.returncode == 1 and "not recording a baseline: 1 items raised errors" in run.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["n_items"] == 3 and summary["n_errors"] == 1
+    long_one = [json.loads(line) for line in (out / "items.jsonl").read_text().splitlines()][0]
+    assert long_one["error"].startswith("QuestionError") and long_one["failed"][0].startswith("error:")
+    assert long_one["metrics"]["key_fact_recall"] == 0.0
+    assert not (tmp_path / "b.json").exists()
+
+
+@pytest.mark.e2e
 def test_compare_naive_reports_both_pipelines_and_the_ratio(tmp_path, env):
     out = tmp_path / "cmp"
     run = qabot_eval(env, "--dataset", str(write_set(tmp_path)), "--out", str(out), "--compare", "naive",
