@@ -19,7 +19,7 @@ from functools import lru_cache
 from bot import citations, rewrite
 from bot.config import LLM_UNAVAILABLE_NOTICE, REFUSAL, Settings, get_settings
 from bot.evidence import answerable, score_sentences
-from bot.providers import get_runnable
+from bot.providers import PROVIDERS, get_runnable
 from bot.retrieve import Retriever
 from bot.types import Answer, Hit
 
@@ -70,6 +70,8 @@ def stream(question: str, history: Sequence[tuple[str, str]] | None = None, *, p
     """
     settings = settings or get_settings()
     name = provider or settings.provider
+    if name not in PROVIDERS:  # a configuration mistake, not an outage: say so instead of falling back
+        raise ValueError(f"unknown provider {name!r}; choose one of: {', '.join(PROVIDERS)}")
     timings: dict[str, float] = {}
     started = time.perf_counter()
     text = clean_question(question, settings)

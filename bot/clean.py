@@ -98,8 +98,8 @@ def _join_broken(lines: list[str], titles: set[str]) -> list[str]:
     """Re-join paragraphs that the page broke across lines.
 
     A long line that stops mid-sentence continues on the next line (joined without a gap, as Chinese
-    has none). Runs of short fragments (infographic captions like 其中 / 人工智能算力占比达 / 25.4%) are
-    joined with a space, so that a figure stays with its label; a short line followed by a normal
+    has none). Runs of short unpunctuated fragments (infographic captions like 其中 / 人工智能算力占比达 /
+    25.4%) are joined with a space, so that a figure stays with its label; a short line followed by a normal
     paragraph is a heading and stays on its own, as does a title line.
     """
     out: list[str] = []
@@ -110,7 +110,7 @@ def _join_broken(lines: list[str], titles: set[str]) -> list[str]:
                 if _last_fragment_len(prev) >= 24 and len(line) >= 8:  # a paragraph broken mid-sentence
                     out[-1] = prev + line
                     continue
-                if _last_fragment_len(prev) < 24 and len(line) < 30:  # an infographic run
+                if _last_fragment_len(prev) < 24 and len(line) < 30 and line[-1] not in _SENTENCE_END:
                     out[-1] = prev + " " + line
                     continue
         out.append(line)

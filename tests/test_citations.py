@@ -1,0 +1,56 @@
+"""Verification of drafts against passages — the guard that makes every quote verbatim."""
+from bot.citations import build, split_claims
+from bot.config import REFUSAL
+from bot.types import Chunk, Hit
+
+TEXT_A = "2022年我国算力总规模达到每秒180E,据说排名在美国之后居全球第二。据非官方统计,美、中两国的算力占全球算力的60%左右。"
+TEXT_B = "在發布會現場,科大訊飛攜手華為,發布基于昇騰生態的“飛星一號”大模型算力平臺。"
+
+
+def hits() -> list[Hit]:
+    a = Chunk("a", "a.txt", "甲", TEXT_A, 100, 100 + len(TEXT_A))
+    b = Chunk("b", "b.txt", "乙", TEXT_B, 0, len(TEXT_B))
+    return [Hit(a, 1.0, 1), Hit(b, 0.5, 2)]
+
+
+def test_claims_keep_the_markers_that_follow_them():
+    claims = split_claims("第一句。[2]第二句,没有标记。第三句![1][2]")
+    assert [(c.text, c.cited) for c in claims] == [("第一句。", [1]), ("第二句,没有标记。", []), ("第三句!", [0, 1])]
+
+
+def test_verbatim_sentence_gets_a_verbatim_quote_with_document_offsets():
+    text, cites, refused = build("2022年我国算力总规模达到每秒180E,据说排名在美国之后居全球第二。[1]", hits())
+    assert not refused and text.endswith("[1]")
+    assert cites[0].quote == TEXT_A[: TEXT_A.index("。") + 1]
+    assert (cites[0].start, cites[0].source) == (100, "a.txt")
+
+
+def test_simplified_sentence_is_matched_to_its_traditional_source():
+    _, cites, _ = build("科大讯飞携手华为,发布基于昇腾生态的“飞星一号”大模型算力平台。[2]", hits())
+    assert cites[0].source == "b.txt" and "飛星一號" in cites[0].quote
+
+
+def test_invented_figure_is_dropped_and_wrong_marker_repointed():
+    draft = "美、中两国的算力占全球算力的60%左右。[2]2023年我国算力总规模达到每秒300E。[1]"
+    text, cites, _ = build(draft, hits())
+    assert "300E" not in text
+    assert text == "美、中两国的算力占全球算力的60%左右。[1]" and cites[0].source == "a.txt"
+
+
+def test_paraphrase_needs_most_terms_and_every_number():
+    ok, cites, _ = build("据非官方统计,美国和中国的算力约占全球算力的60%。[1]", hits())
+    assert cites and cites[0].quote.startswith("据非官方统计")
+    bad, none, _ = build("据非官方统计,美国和中国的算力约占全球算力的70%。[1]", hits())
+    assert (bad, none) == ("", [])
+
+
+def test_citations_are_renumbered_in_order_of_use_and_shared():
+    first = "科大讯飞携手华为,发布基于昇腾生态的“飞星一号”大模型算力平台。[2]"
+    second = "2022年我国算力总规模达到每秒180E,据说排名在美国之后居全球第二。[1]"
+    text, cites, _ = build(first + second + first, hits())
+    assert [c.n for c in cites] == [1, 2]
+    assert text.count("[1]") == 2 and text.count("[2]") == 1
+
+
+def test_refusal_passes_through():
+    assert build(REFUSAL, hits()) == (REFUSAL, [], True)
