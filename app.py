@@ -1,0 +1,59 @@
+"""``python app.py``: build the index on first start (with a progress bar), then serve the chat.
+
+Options override the ``BOT_*`` environment / ``.env`` settings (see bot/config.py):
+
+    python app.py --host 0.0.0.0 --port 8080 --auth editor:secret --root-path /qa --concurrency 4
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+# Before gradio is imported anywhere: no usage reporting from an offline newsroom server.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from bot.config import Settings  # noqa: E402
+from bot.server import bind, parse_auth, serve  # noqa: E402
+from bot.store import ensure_index  # noqa: E402
+
+
+def _auth(value: str) -> str:
+    try:
+        parse_auth(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return value
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"应为正整数，收到 {value!r}")
+    return int(value)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="qabot 聊天网页（Gradio）。未给出的选项取自 BOT_* 环境变量。")
+    parser.add_argument("--host", help="监听地址（默认 127.0.0.1；局域网访问用 0.0.0.0）")
+    parser.add_argument("--port", type=_positive, help="端口（默认 7860）")
+    parser.add_argument("--auth", type=_auth, help="登录用户名和密码，格式 user:pass")
+    parser.add_argument("--root-path", help="反向代理下的子路径，例如 /qa")
+    parser.add_argument("--concurrency", type=_positive, help="同时处理的提问数（Gradio 队列并发上限）")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    settings = Settings(**{k: v for k, v in vars(args).items() if v is not None})
+    if settings.auth:
+        try:
+            parse_auth(settings.auth)
+        except ValueError as err:
+            sys.exit(f"BOT_AUTH: {err}")
+    sock = bind(settings)
+    ensure_index(settings)
+    serve(settings, sock)
+
+
+if __name__ == "__main__":
+    main()
