@@ -51,6 +51,7 @@ def test_report_has_table_chart_and_failed_items_escaped():
     assert "−0.400" in html or "-0.400" in html  # the delta against the baseline
     assert "Gate FAILED" in html and "regressed" in html
     assert "Skipped: no judge configured" in html
+    assert "✗ quote not verbatim" in html
     assert "Failed items (1 of 2)" in html and "bad&lt;1&gt;" in html and "ok-1" not in html.split("Failed items")[1]
     png = re.search(r"data:image/png;base64,([A-Za-z0-9+/=]+)", html).group(1)
     assert base64.b64decode(png).startswith(b"\x89PNG")

@@ -136,11 +136,14 @@ def _judge_section(judge: dict[str, Any]) -> str:
             f"<table><tr><th>metric</th><th>value</th></tr>{rows}</table>")
 
 
-def _citations(citations: list[dict[str, Any]]) -> str:
+def _citations(citations: list[dict[str, Any]], gold: list[str]) -> str:
+    """Each citation's source and quote; a non-gold source or a quote not verbatim in it is marked red."""
     if not citations:
         return "<span class='muted'>no citations</span>"
     return "".join(
-        f"<blockquote>[{c['n']}] <b>{escape(c['source'])}</b>{' ✗' if not c.get('verbatim', True) else ''}"
+        f"<blockquote>[{c['n']}] <b class='{'' if c['source'] in gold else 'down'}'>{escape(c['source'])}"
+        f"{'' if c['source'] in gold else ' (not a gold source)'}</b>"
+        f"{'' if c['verbatim'] else ' <span class=down>✗ quote not verbatim</span>'}"
         f"<br>{escape(c['quote'])}</blockquote>"
         for c in citations
     )
@@ -173,7 +176,7 @@ def _failed_items(records: list[dict[str, Any]]) -> str:
             f"{escape(r['question'])}<div class='reasons'>{escape('; '.join(r['failed']))}</div></td>"
             f"<td>{answer}<div class='muted'>reference: {escape(r['reference'])}</div></td>"
             f"<td>{_facts(r)}<div class='muted'>gold: {escape(', '.join(r['sources']) or '—')}</div></td>"
-            f"<td>{_citations(r['citations'])}</td></tr>"
+            f"<td>{_citations(r['citations'], r['sources'])}</td></tr>"
         )
     out.append("</table>")
     return "".join(out)
