@@ -1,17 +1,19 @@
-"""Turns answers into chat Markdown: the one place where untrusted text meets the browser.
+"""Answers ⇄ chat messages: the one place where untrusted text meets the browser.
 
 Gradio's Chatbot renders every message as Markdown plus HTML, then *sanitises* it. A sanitiser removes
 what it dislikes instead of showing it: ``<img src=x onerror=...>`` typed by a user survives as a live
 ``<img>``, and ``<script>`` silently disappears from the question. So every piece of text we did not write
 ourselves — the question, document chunks, answers quoted from them — goes through :func:`escape`, which
 makes it literal Markdown. The only markup in a message is the few tags added here (``<sup>``,
-``<mark>``, ``<code>``, ``<em>``). :func:`to_plain` inverts a rendered message exactly, so the chat
-history handed to the follow-up rewrite is the text people actually typed and read.
+``<mark>``, ``<code>``, ``<em>``, ``<span>``). :func:`to_plain` inverts a rendered message exactly, so
+the chat history handed to the follow-up rewrite (:func:`history_turns`) is the text people actually
+typed and read.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from bot.types import Answer, Citation, Hit
 
@@ -112,6 +114,61 @@ def sources_markdown(ans: Answer) -> str:
     return "\n\n".join(blocks)
 
 
-def sources_title(ans: Answer) -> str:
+def _sources_title(ans: Answer) -> str:
     """Title of the collapsible panel, with the citation count so it says something while closed."""
     return f"来源（{len(ans.citations)}）" if ans.citations else "来源"
+
+
+def _sources_log(ans: Answer) -> str:
+    """The articles cited, shown beside the panel's title so a closed panel still names them."""
+    return "、".join(dict.fromkeys(c.title for c in ans.citations))
+
+
+def history_turns(history: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Chat messages → ``(question, answer)`` pairs as the user read them, for the follow-up rewrite.
+
+    The 「来源」 panels and pending notes are metadata messages and are skipped; an unanswered question
+    (an error, a stopped stream) is dropped with its turn.
+    """
+    turns: list[tuple[str, str]] = []
+    question: str | None = None
+    reply: str | None = None
+    for message in history:
+        if (message.get("metadata") or {}).get("title"):
+            continue
+        text = _text(message.get("content"))
+        if message["role"] == "user":
+            if question is not None and reply:
+                turns.append((question, reply))
+            question, reply = text, None
+        elif message["role"] == "assistant":
+            reply = to_plain(text)
+    if question is not None and reply:
+        turns.append((question, reply))
+    return turns
+
+
+def _text(content: Any) -> str:
+    """Text of a message's content: a string, or Gradio 6's list of typed parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return ""
+
+
+def answer_messages(ans: Answer) -> list[dict[str, Any]]:
+    """The finished bubble: answer, then the 「来源」 panel (closed; the title says how many)."""
+    messages: list[dict[str, Any]] = [{"role": "assistant", "content": answer_markdown(ans.text, ans.notice)}]
+    if ans.citations or (ans.rewritten and ans.rewritten != ans.question):
+        metadata: dict[str, Any] = {"title": _sources_title(ans), "status": "done", "log": _sources_log(ans)}
+        if "total" in ans.timings_ms:
+            metadata["duration"] = ans.timings_ms["total"] / 1000
+        messages.append({"role": "assistant", "content": sources_markdown(ans), "metadata": metadata})
+    return messages
+
+
+def refusal_message(reason: str) -> dict[str, Any]:
+    """Why a question was not taken (empty, too long), as a titled note: not an answer, so
+    :func:`history_turns` leaves the question out of the next follow-up's context."""
+    return {"role": "assistant", "content": "", "metadata": {"title": f"⚠ {escape(reason)}"}}

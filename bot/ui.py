@@ -17,8 +17,7 @@ from bot.chain import QuestionError, answer, stream
 from bot.chatbot import LiteralChatbot
 from bot.config import Settings, get_settings
 from bot.providers import PROVIDERS
-from bot.render import answer_markdown, sources_markdown, sources_title, to_plain
-from bot.types import Answer
+from bot.render import answer_markdown, answer_messages, history_turns, refusal_message
 
 TITLE = "资料问答"
 DESCRIPTION = "只根据本地文章库作答，每句话后标注出处 [n]；展开「来源」可核对原文摘录。"
@@ -53,7 +52,8 @@ CSS = """
 .gradio-container em.notice { color: #b45309; font-style: normal; }
 .gradio-container em.notice::before { content: "⚠ "; }
 .gradio-container span.rewritten { color: var(--body-text-color-subdued); }
-.gradio-container blockquote { margin: .3em 0 .9em 0; }
+.gradio-container blockquote { margin: .3em 0 .9em 0; color: var(--body-text-color); }
+.gradio-container .thought-group .content { font-size: var(--text-md); }
 """
 
 
@@ -64,50 +64,6 @@ def theme() -> gr.themes.Base:
         neutral_hue="slate",
         font=[gr.themes.LocalFont("IBM Plex Sans"), *CJK_FONTS],
     )
-
-
-def history_turns(history: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """Chat messages → ``(question, answer)`` pairs as the user read them, for the follow-up rewrite.
-
-    The 「来源」 panels and pending notes are metadata messages and are skipped; an unanswered question
-    (an error, a stopped stream) is dropped with its turn.
-    """
-    turns: list[tuple[str, str]] = []
-    question: str | None = None
-    reply: str | None = None
-    for message in history:
-        if (message.get("metadata") or {}).get("title"):
-            continue
-        text = _text(message.get("content"))
-        if message["role"] == "user":
-            if question is not None and reply:
-                turns.append((question, reply))
-            question, reply = text, None
-        elif message["role"] == "assistant":
-            reply = to_plain(text)
-    if question is not None and reply:
-        turns.append((question, reply))
-    return turns
-
-
-def _text(content: Any) -> str:
-    """Text of a message's content: a string, or Gradio 6's list of typed parts."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(p.get("text", "") for p in content if isinstance(p, dict))
-    return ""
-
-
-def answer_messages(ans: Answer) -> list[dict[str, Any]]:
-    """The finished bubble: answer, then the 「来源」 panel (closed; the title says how many)."""
-    messages: list[dict[str, Any]] = [{"role": "assistant", "content": answer_markdown(ans.text, ans.notice)}]
-    if ans.citations or (ans.rewritten and ans.rewritten != ans.question):
-        metadata: dict[str, Any] = {"title": sources_title(ans), "status": "done"}
-        if "total" in ans.timings_ms:
-            metadata["duration"] = ans.timings_ms["total"] / 1000
-        messages.append({"role": "assistant", "content": sources_markdown(ans), "metadata": metadata})
-    return messages
 
 
 def build_ui(settings: Settings | None = None) -> gr.Blocks:
@@ -126,7 +82,7 @@ def build_ui(settings: Settings | None = None) -> gr.Blocks:
                 else:
                     yield answer_messages(item)
         except QuestionError as err:
-            yield [{"role": "assistant", "content": answer_markdown(str(err), "无法回答这个问题")}]
+            yield [refusal_message(str(err))]
 
     def ask(question: str, history: list[list[str]] | None = None, provider: str = "") -> dict[str, Any]:
         """Answer one question; returns the same JSON as `qabot ask --json`.
