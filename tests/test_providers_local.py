@@ -167,3 +167,12 @@ def test_qabot_model_fetch_command(store: Path) -> None:
     assert "sha256 verified" in done.stdout
     unknown = run("--model", "gpt-5")
     assert unknown.returncode == 1 and "choose one of: qwen2.5-coder-1.5b" in unknown.stderr
+
+
+@needs_llama
+@pytest.mark.e2e
+def test_answer_length_cap_reaches_llama_cpp(small: Settings) -> None:
+    # LangChain would send the cap as max_completion_tokens, which llama.cpp ignores; we send max_tokens.
+    capped = small.model_copy(update={"llm_max_tokens": 3, "llm_streaming": False})
+    text = local.runnable(capped).invoke({"question": "请详细介绍长江和黄河。", "hits": HITS})
+    assert 0 < len(text) <= 12  # three tokens of Chinese are a few characters, not a paragraph

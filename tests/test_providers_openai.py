@@ -72,6 +72,7 @@ def test_plain_request_sends_numbered_passages_and_rules(caplog: pytest.LogCaptu
     assert request["headers"]["authorization"] == f"Bearer {KEY}"
     body = request["body"]
     assert not body.get("stream") and body["model"] == "test-model" and body["temperature"] == 0.0
+    assert body["max_tokens"] == 512
     system, user = body["messages"]
     assert system["role"] == "system" and REFUSAL in system["content"] and "[n]" not in system["content"]
     assert user["content"].startswith("资料：\n[1] 《城市》\n北京是中华人民共和国的首都")

@@ -105,6 +105,9 @@ def chat_model(settings: Settings) -> ChatOpenAI:
         timeout=settings.llm_timeout,
         max_retries=settings.llm_max_retries,
         temperature=settings.llm_temperature,
+        # Sent as the classic ``max_tokens``: LangChain's ``max_tokens`` goes out as ``max_completion_tokens``,
+        # which llama.cpp (and older compatible servers) silently ignore, leaving the answer uncapped.
+        extra_body={"max_tokens": settings.llm_max_tokens} if settings.llm_max_tokens else None,
         streaming=settings.llm_streaming,
         disable_streaming=not settings.llm_streaming,
     )
