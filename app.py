@@ -14,8 +14,7 @@ import sys
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from bot.config import Settings  # noqa: E402
-from bot.server import bind, parse_auth, serve  # noqa: E402
-from bot.store import ensure_index  # noqa: E402
+from bot.deploy import bind, parse_auth  # noqa: E402
 
 
 def _auth(value: str) -> str:
@@ -51,6 +50,10 @@ def main(argv: list[str] | None = None) -> None:
         except ValueError as err:
             sys.exit(f"BOT_AUTH: {err}")
     sock = bind(settings)
+    # Imported only now: options are checked and the port is ours before gradio and Chroma load.
+    from bot.server import serve
+    from bot.store import ensure_index
+
     ensure_index(settings)
     serve(settings, sock)
 

@@ -21,26 +21,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse
 
 from bot.config import Settings
+from bot.deploy import parse_auth, parse_origins
 from bot.ui import CSS, build_ui, theme
 
 LOCAL_ORIGINS = ["http://localhost:*", "http://127.0.0.1:*"]  # CSP source syntax (no IPv6 literals)
 LOCAL_ORIGIN_REGEX = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?"
 GRADIO_LOADER = files("gradio") / "templates" / "frontend" / "gradio.js"
-
-
-def parse_auth(value: str) -> tuple[str, str]:
-    """``"user:pass"`` → ``("user", "pass")``; the password may contain ``:``."""
-    user, sep, password = value.partition(":")
-    if not sep or not user or not password:
-        raise ValueError("认证信息格式应为 user:pass（用户名和密码都不能为空）")
-    return user, password
-
-
-def parse_origins(value: str | None) -> list[str] | None:
-    """``"https://a.example, https://b.example"`` → list; ``None`` when unset (local pages only)."""
-    if value is None or not value.strip():
-        return None
-    return [o.strip().rstrip("/") for o in value.split(",") if o.strip()]
 
 
 def _add_origin_policy(app: FastAPI, origins: list[str] | None) -> None:
@@ -90,20 +76,6 @@ def build_app(settings: Settings) -> FastAPI:
         theme=theme(),
         css=CSS,
     )
-
-
-def bind(settings: Settings) -> socket.socket:
-    """Claim the port before the (possibly long) first index build, so a busy port fails at once."""
-    sock = socket.socket(socket.AF_INET6 if ":" in settings.host else socket.AF_INET)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((settings.host, settings.port))
-    except OSError as err:
-        sock.close()
-        raise SystemExit(
-            f"无法监听 {settings.host}:{settings.port}（{err.strerror}）。端口可能已被占用，请用 --port 换一个。"
-        ) from None
-    return sock
 
 
 def serve(settings: Settings, sock: socket.socket) -> None:

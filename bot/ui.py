@@ -98,7 +98,7 @@ def build_ui(settings: Settings | None = None) -> gr.Blocks:
         except QuestionError as err:
             raise gr.Error(str(err)) from None
 
-    with gr.Blocks(title=TITLE, fill_height=True) as demo:
+    with gr.Blocks(title=TITLE, fill_height=True, analytics_enabled=False) as demo:
         gr.Markdown(f"# {TITLE}\n{DESCRIPTION}", elem_classes="qa-header")
         provider = gr.Radio(
             [(PROVIDER_LABELS.get(name, name), name) for name in PROVIDERS],
@@ -123,6 +123,7 @@ def build_ui(settings: Settings | None = None) -> gr.Blocks:
             additional_inputs_accordion=gr.Accordion(label="设置", open=False, render=False),
             examples=[[q, None] for q in EXAMPLES],
             api_visibility="private",
+            analytics_enabled=False,
             fill_height=True,
         )
         gr.api(ask, api_name="ask")
