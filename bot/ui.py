@@ -49,6 +49,7 @@ CSS = """
 .qa-header p { margin: 0; color: var(--body-text-color-subdued); }
 .gradio-container sup.cite { color: var(--color-accent); font-weight: 600; font-size: .75em; margin: 0 .1em; }
 .gradio-container mark.quote { background: #fde68a; color: inherit; padding: 0 .1em; border-radius: 2px; }
+.dark .gradio-container mark.quote, .gradio-container.dark mark.quote { background: #854d0e; }
 .gradio-container em.notice { color: #b45309; font-style: normal; }
 .gradio-container em.notice::before { content: "⚠ "; }
 .gradio-container span.rewritten { color: var(--body-text-color-subdued); }
