@@ -3,30 +3,34 @@ weighted reciprocal rank fusion.
 
 Both sides see the normalised (simplified) text, so a simplified question finds a traditional-script
 article. English questions share no words with Chinese articles: BM25 finds nothing and the multilingual
-dense side carries them alone, which RRF handles without any special case.
+dense side carries them alone.
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 
+from chromadb.errors import NotFoundError
+
 from bot.config import Settings, get_settings
 from bot.lexical import LexicalIndex, tokenize
-from bot.store import load_chunks, vectorstore
+from bot.store import GENERATION, load_chunks, vectorstore
 from bot.types import Chunk, Hit
 
+_CJK = re.compile(r"[\u3400-\u9fff]")
 REFRESH_SECONDS = 5.0  # how often to check whether another process (or replica) changed the collection
 
 
 class Retriever:
-    """Holds the BM25 index in memory, rebuilt from the collection whenever its size changes."""
+    """Holds the BM25 index in memory, rebuilt from the collection whenever it changes."""
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
         self.store = vectorstore(self.settings)
         self._lock = threading.Lock()
         self._checked = 0.0
-        self._count = -1
+        self._version: tuple[str, int, str | None] | None = None
         self.chunks: list[Chunk] = []
         self._by_id: dict[str, int] = {}
         self._lexical = LexicalIndex([])
@@ -39,13 +43,24 @@ class Retriever:
             return
         with self._lock:
             self._checked = now
-            count = self.store._collection.count()  # noqa: SLF001 - no public count in langchain-chroma
-            if not force and count == self._count:
+            version = self._current_version()
+            if not force and version == self._version:
                 return
+            if version[0] != str(self.store._collection.id):  # noqa: SLF001 - rebuilt by another process
+                self.store = vectorstore(self.settings)
             chunks, token_lists = load_chunks(self.store)
             self.chunks, self._by_id = chunks, {c.id: i for i, c in enumerate(chunks)}
             self._lexical = LexicalIndex(token_lists)
-            self._count = count
+            self._version = version
+
+    def _current_version(self) -> tuple[str, int, str | None]:
+        """The collection as it is now, by id (a rebuild makes a new one), size and the generation
+        ``bot.store`` bumps on every change (another replica's edit can keep the size)."""
+        try:
+            collection = self.store._client.get_collection(self.settings.collection)  # noqa: SLF001
+        except NotFoundError:  # dropped by a rebuild that has not re-created it yet
+            collection = vectorstore(self.settings)._collection  # noqa: SLF001
+        return str(collection.id), collection.count(), (collection.metadata or {}).get(GENERATION)
 
     def dense(self, question: str, n: int) -> list[tuple[int, float]]:
         """(chunk position, cosine similarity) of the n nearest chunks."""
@@ -68,7 +83,10 @@ class Retriever:
         self.refresh()
         k = k or self.settings.k
         n = max(self.settings.candidates, k)
-        dense, lexical = self.dense(question, n), self.lexical(question, n)
+        dense = self.dense(question, n)
+        # A question without Chinese shares only stray Latin words (AI, GPT) with the articles: BM25 on
+        # those is noise that outvotes the dense side, so such questions are ranked by meaning alone.
+        lexical = self.lexical(question, n) if _CJK.search(question) else []
         fused: dict[int, Hit] = {}
         for ranking, weight, field in ((dense, self.settings.dense_weight, "dense"),
                                        (lexical, self.settings.lexical_weight, "lexical")):

@@ -8,6 +8,7 @@ are deleted: an interrupted ingest leaves the previous version answerable and th
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -28,6 +29,9 @@ log = logging.getLogger(__name__)
 
 ARTICLE_SUFFIXES = {".txt", ".md", ".text"}
 EMBED_BATCH = 16
+# Collection metadata key bumped on every change, so each replica's in-memory BM25 reloads: the chunk
+# count alone misses an edit that replaces as many chunks as it removes.
+GENERATION = "qabot_generation"
 
 
 @dataclass
@@ -140,6 +144,8 @@ def _ingest_file(path: Path, store: Chroma, settings: Settings, report: IngestRe
     stale = old_ids - {c.id for c in chunks}
     if stale:
         store.delete(ids=sorted(stale))
+    if new or stale:
+        store._collection.modify(metadata={GENERATION: uuid.uuid4().hex})  # noqa: SLF001 - see GENERATION
     report.documents.append(doc.source)
     report.added += len(new)
     report.skipped += len(chunks) - len(new)
