@@ -25,7 +25,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableGenerator, RunnableLambda
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from bot import tokens
 from bot.config import REFUSAL, Settings
@@ -135,7 +135,9 @@ def runnable(settings: Settings) -> Runnable:
         retrying = Retrying(
             stop=stop_after_attempt(attempts),
             wait=wait_exponential_jitter(multiplier=0.5, max=8.0),
-            retry=retry_if_exception(lambda e: isinstance(e, ValueError) and not isinstance(e, _Started)),
+            # What the client does not retry itself surfaces as ValueError: an empty body (JSONDecodeError), a
+            # non-JSON page or an empty stream (LangChain's "unexpected response" / "no generation chunks").
+            retry=retry_if_exception_type(ValueError),
             reraise=True,
         )
         try:
