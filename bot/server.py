@@ -26,20 +26,24 @@ from bot.ui import CSS, build_ui, theme
 
 LOCAL_ORIGINS = ["http://localhost:*", "http://127.0.0.1:*"]  # CSP source syntax (no IPv6 literals)
 LOCAL_ORIGIN_REGEX = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?"
+ANY_ORIGIN_REGEX = r"https?://.+"
+GRACEFUL_SECONDS = 3
 GRADIO_LOADER = files("gradio") / "templates" / "frontend" / "gradio.js"
 
 
 def _add_origin_policy(app: FastAPI, origins: list[str] | None) -> None:
     """CORS for the web component and ``frame-ancestors`` for the iframe, from the same list."""
+    # Credentialed requests (the login cookie) need the origin echoed back, never a literal "*".
     cors = {"allow_credentials": True, "allow_methods": ["*"], "allow_headers": ["*"]}
     if origins is None:
         app.add_middleware(CORSMiddleware, allow_origin_regex=LOCAL_ORIGIN_REGEX, **cors)
         ancestors = " ".join(["'self'", *LOCAL_ORIGINS])
+    elif "*" in origins:
+        app.add_middleware(CORSMiddleware, allow_origin_regex=ANY_ORIGIN_REGEX, **cors)
+        return
     else:
         app.add_middleware(CORSMiddleware, allow_origins=origins, **cors)
-        ancestors = None if "*" in origins else " ".join(["'self'", *origins])
-    if ancestors is None:
-        return
+        ancestors = " ".join(["'self'", *origins])
 
     @app.middleware("http")
     async def frame_ancestors(request: Request, call_next) -> Response:  # noqa: ANN001 - Starlette's type
@@ -84,4 +88,6 @@ def serve(settings: Settings, sock: socket.socket) -> None:
     shown = "localhost" if settings.host in ("0.0.0.0", "::") else settings.host
     proxied = f"，经反向代理对外路径为 {settings.root_path}" if settings.root_path else ""
     print(f"聊天已启动: http://{shown}:{settings.port}/{proxied}  (Ctrl+C 退出)", flush=True)
-    uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+    # Open browser tabs and API clients hold event streams: do not let them stall Ctrl+C / SIGTERM.
+    config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=GRACEFUL_SECONDS)
+    uvicorn.Server(config).run(sockets=[sock])

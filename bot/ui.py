@@ -48,13 +48,15 @@ CSS = """
 .qa-header h1 { font-size: 1.5rem; margin: 0 0 .15rem 0; }
 .qa-header p { margin: 0; color: var(--body-text-color-subdued); }
 .gradio-container sup.cite { color: var(--color-accent); font-weight: 600; font-size: .75em; margin: 0 .1em; }
-.gradio-container mark.quote { background: #fde68a; color: inherit; padding: 0 .1em; border-radius: 2px; }
+.gradio-container mark.quote { background: #fde68a; color: inherit; font-size: inherit; padding: 0 .1em;
+  border-radius: 2px; }
 .dark .gradio-container mark.quote, .gradio-container.dark mark.quote { background: #854d0e; }
 .gradio-container em.notice { color: #b45309; font-style: normal; }
 .gradio-container em.notice::before { content: "⚠ "; }
-.gradio-container span.rewritten { color: var(--body-text-color-subdued); }
+.gradio-container span.rewritten { color: var(--body-text-color-subdued); font-size: 14px; }
 .gradio-container blockquote { margin: .3em 0 .9em 0; color: var(--body-text-color); }
-.gradio-container .thought-group .content { font-size: var(--text-md); }
+.gradio-container .thought-group .content p, .gradio-container .thought-group .content blockquote {
+  font-size: 14px; line-height: 1.7; }
 """
 
 

@@ -153,9 +153,15 @@ def test_deployer_options_login_proxy_origins(store: Path) -> None:
 
 @pytest.mark.e2e
 def test_concurrency_limit_queues_the_extra_question(store: Path) -> None:
-    """--concurrency 1 with a slow LLM: while one question is answered, the next one waits in the queue."""
+    """--concurrency 1 with a slow LLM: while one question is answered, the next one waits in the queue.
+    (The same app also shows BOT_ALLOWED_ORIGINS="*".)"""
     with serve(Script(reply="2022年我国算力总规模达到每秒180E。[1]", fault="slow", delay=4)) as (llm, _), \
-            app(store, "--concurrency", "1", BOT_LLM_BASE_URL=llm, BOT_LLM_API_KEY="sk-test") as (url, _):
+            app(store, "--concurrency", "1", BOT_LLM_BASE_URL=llm, BOT_LLM_API_KEY="sk-test",
+                BOT_ALLOWED_ORIGINS="*") as (url, _):
+        req = urllib.request.Request(f"{url}gradio.js", headers={"Origin": "https://any.example"})
+        with urllib.request.urlopen(req, timeout=30) as resp:  # "*": any site, echoed for credentials
+            assert resp.headers["Access-Control-Allow-Origin"] == "https://any.example"
+            assert "Content-Security-Policy" not in resp.headers
         client = Client(url, verbose=False)
         first = client.submit(QUESTION, None, "openai", api_name="/ask")
         deadline = time.monotonic() + 60
