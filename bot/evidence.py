@@ -65,12 +65,12 @@ def focus_terms(question: str) -> dict[str, float]:
 
 
 def exact_terms(question: str) -> list[str]:
-    """The terms that name something exactly (numbers, years, Latin names) — of a Chinese question.
-    An English question's words are not expected in Chinese passages, so it has none."""
-    norm = normalize(question)
-    if len(_CJK_RUN.findall(norm)) == 0:
-        return []
-    return [t for t, w in question_terms(question).items() if w == EXACT_WEIGHT]
+    """The terms that name something exactly: numbers, years and Latin names of a Chinese question;
+    only the numbers of a question in another language, whose words the Chinese passages won't use."""
+    terms = [t for t, w in question_terms(question).items() if w == EXACT_WEIGHT]
+    if _CJK_RUN.search(normalize(question)):
+        return terms
+    return [t for t in terms if t[0].isdigit()]
 
 
 def coverage(terms: dict[str, float], text: str) -> float:
@@ -186,7 +186,7 @@ def _states(attribute: str, text: str) -> bool:
 _CLAUSE = re.compile(r"[。？！?!；;：:\n]+")
 _LATIN_ONLY = re.compile(r"^[^\u3400-\u9fff]*$")
 MIN_RELEVANCE = 0.3  # share of a question clause's IDF weight found in the passages
-MIN_DENSE_FOREIGN = 0.8  # cosine floor for questions in another language (no shared words possible)
+MIN_DENSE_FOREIGN = 0.75  # cosine floor for questions in another language (no shared words possible)
 
 
 def relevance(question: str, hits: list[Hit], idf: Callable[[str], float]) -> float:

@@ -10,6 +10,7 @@ def test_question_terms_drop_question_words_and_weigh_exact_names():
 def test_exact_terms_only_for_chinese_questions():
     assert set(exact_terms("2023年我国的算力总规模是多少EFLOPS?")) == {"2023年", "eflops"}
     assert exact_terms("When was the first AI Safety Summit held?") == []
+    assert exact_terms("Who won the 2018 World Cup?") == ["2018"]
 
 
 def test_asked_attributes():
