@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from gradio_client import Client
+from gradio_client.client import Job
 from gradio_client.utils import Status
 from playwright.sync_api import expect, sync_playwright
 
@@ -31,6 +32,7 @@ from ui_helpers import ask, launch, shot
 SOURCE = "000_56f6738d973ede18.txt"
 QUESTION = "2022年我国算力总规模是多少？"
 READY = "聊天已启动"
+LLM_DELAY = 8  # seconds the slow test LLM takes: the first question holds the only slot that long
 START_SECONDS = 300
 
 
@@ -134,7 +136,8 @@ def test_deployer_options_login_proxy_origins(store: Path) -> None:
             req = urllib.request.Request(f"{url}gradio.js", headers={"Origin": origin})
             with urllib.request.urlopen(req, timeout=10) as resp:
                 assert (resp.headers.get("Access-Control-Allow-Origin") == origin) is granted
-                assert resp.headers["Content-Security-Policy"] == "frame-ancestors 'self' https://news.example.com"
+                csp = resp.headers["Content-Security-Policy"]
+                assert csp == "frame-ancestors 'self' https://news.example.com"
 
         with reverse_proxy(url, "/qa") as public, sync_playwright() as pw:
             browser = launch(pw)
@@ -155,7 +158,8 @@ def test_deployer_options_login_proxy_origins(store: Path) -> None:
 def test_concurrency_limit_queues_the_extra_question(store: Path) -> None:
     """--concurrency 1 with a slow LLM: while one question is answered, the next one waits in the queue.
     (The same app also shows BOT_ALLOWED_ORIGINS="*".)"""
-    with serve(Script(reply="2022年我国算力总规模达到每秒180E。[1]", fault="slow", delay=4)) as (llm, _), \
+    slow_llm = Script(reply="2022年我国算力总规模达到每秒180E。[1]", fault="slow", delay=LLM_DELAY)
+    with serve(slow_llm) as (llm, _), \
             app(store, "--concurrency", "1", BOT_LLM_BASE_URL=llm, BOT_LLM_API_KEY="sk-test",
                 BOT_ALLOWED_ORIGINS="*") as (url, _):
         req = urllib.request.Request(f"{url}gradio.js", headers={"Origin": "https://any.example"})
@@ -164,13 +168,17 @@ def test_concurrency_limit_queues_the_extra_question(store: Path) -> None:
             assert "Content-Security-Policy" not in resp.headers
         client = Client(url, verbose=False)
         first = client.submit(QUESTION, None, "openai", api_name="/ask")
-        deadline = time.monotonic() + 60
-        while first.status().code != Status.PROCESSING:
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+        _wait_until_past(first, {Status.STARTING, Status.JOINING_QUEUE, Status.IN_QUEUE})
         second = client.submit(QUESTION, None, "openai", api_name="/ask")
-        time.sleep(1)  # give the queue a moment to place it
-        assert second.status().code == Status.IN_QUEUE
-        assert first.status().code == Status.PROCESSING
+        _wait_until_past(second, {Status.STARTING, Status.JOINING_QUEUE})
+        assert second.status().code == Status.IN_QUEUE  # placed, and waiting for the one slot
+        assert first.status().code == Status.PROCESSING  # the LLM takes LLM_DELAY seconds to answer
         assert "180E" in first.result(timeout=60)["answer"]
         assert "180E" in second.result(timeout=60)["answer"]
+
+
+def _wait_until_past(job: Job, states: set[Status]) -> None:
+    deadline = time.monotonic() + 60
+    while job.status().code in states:
+        assert time.monotonic() < deadline, job.status()
+        time.sleep(0.1)

@@ -81,6 +81,7 @@ def seen(page: Page) -> Seen:
 
 def test_answer_with_sources_panel(page: Page, seen: Seen, app_url: str) -> None:
     page.goto(app_url)
+    expect(page.get_by_text("薛澜认为中国大模型存在哪些问题？")).to_be_visible()  # the example questions
     shot(page, "01-start")
     row = ask(page, QUESTION)
     expect(row).to_contain_text("180E")
