@@ -95,6 +95,8 @@ def build_ui(settings: Settings | None = None) -> gr.Blocks:
         """
         if provider and provider not in PROVIDERS:
             raise gr.Error(f"未知的回答方式 {provider!r}，可选：{'、'.join(PROVIDERS)}")
+        if any(not isinstance(t, list | tuple) or len(t) != 2 for t in history or []):
+            raise gr.Error("history 应为 [问题, 回答] 对的列表，例如 [[\"2022年算力规模？\", \"……\"]]")
         turns = [(str(q), str(a)) for q, a in (history or [])]
         try:
             return answer(question, turns, provider=provider or None, settings=settings).to_dict()

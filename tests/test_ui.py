@@ -198,7 +198,25 @@ def test_ask_endpoint_from_gradio_client(app_url: str) -> None:
     assert "算力" in follow["rewritten"]
     assert SOURCE in {c["source"] for c in follow["citations"]}
 
+    who = client.predict("李礼辉认为算力会往哪里集中？", api_name="/ask")
+    more = client.predict("他还说了什么？", [["李礼辉认为算力会往哪里集中？", who["answer"]]], api_name="/ask")
+    assert "李礼辉" in more["rewritten"] and more["refused"] is False
+    assert {c["source"] for c in more["citations"]} == {SOURCE}
+
     with pytest.raises(Exception, match="请输入问题"):
         client.predict("   ", api_name="/ask")
     with pytest.raises(Exception, match="未知的回答方式"):
         client.predict(QUESTION, None, "gpt-5", api_name="/ask")
+    with pytest.raises(Exception, match="对的列表"):
+        client.predict("那美国呢？", [[QUESTION]], "", api_name="/ask")
+
+
+def test_a_rejected_question_says_why_and_stays_in_the_chat(page: Page, app_url: str) -> None:
+    page.goto(app_url)
+    too_long = "算力" * 1001
+    row = ask(page, too_long)
+    expect(row).to_contain_text("问题太长")
+    expect(page.locator(".message-row.user-row").last).to_contain_text(too_long[:50])
+    row = ask(page, QUESTION)  # the chat goes on normally
+    expect(row).to_contain_text("180E")
+    shot(page, "11-rejected-question")
