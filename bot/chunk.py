@@ -53,9 +53,14 @@ def _cut_long(text: str, start: int, end: int) -> list[Span]:
     return out
 
 
+# Bump when what is stored with a chunk changes (cleaning, BM25 tokens, embedding model): every chunk then
+# gets a new id, so the next ``qabot ingest`` re-indexes everything instead of keeping stale entries.
+INDEX_FORMAT = "2"
+
+
 def chunk_id(source: str, text: str, start: int) -> str:
     """A content hash: the same text at the same place of the same file always gets the same id."""
-    return hashlib.sha256(f"{source}\x00{start}\x00{text}".encode()).hexdigest()[:32]
+    return hashlib.sha256(f"{INDEX_FORMAT}\x00{source}\x00{start}\x00{text}".encode()).hexdigest()[:32]
 
 
 def chunk_document(doc: Document, max_tokens: int, overlap_tokens: int) -> list[Chunk]:

@@ -25,12 +25,18 @@ def _converter() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+# Characters that are standard simplified Chinese too, in names OpenCC would spoil (华为昇腾 → 升腾).
+KEEP = frozenset("昇")
+
+
 def to_simplified(text: str) -> str:
     """OpenCC t2s, kept to one character per character (phrase rules that change length are undone)."""
     converted = _converter().convert(text)
-    if len(converted) == len(text):
+    if len(converted) != len(text):
+        converted = "".join(c if len(c := _converter().convert(ch)) == 1 else ch for ch in text)
+    if KEEP.isdisjoint(text):
         return converted
-    return "".join(c if len(c := _converter().convert(ch)) == 1 else ch for ch in text)
+    return "".join(o if o in KEEP else c for o, c in zip(text, converted))
 
 
 def _fold_char(ch: str) -> str:

@@ -27,3 +27,7 @@ def test_compact_drops_all_white_space():
 
 
 
+
+
+def test_names_that_are_simplified_already_are_kept():
+    assert to_simplified("基于昇騰生態") == "基于昇腾生态"
