@@ -220,9 +220,12 @@ def eval_command(
     out = out or ROOT / "eval" / "runs" / started.strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
 
-    from bot.store import ensure_index
+    from bot.store import ingest
 
-    ensure_index(settings)
+    # Sync the index with the current cleaning/chunking code and settings (content-hash ids: only what
+    # changed is re-embedded), so "change the chunk size, run qabot eval" measures the change, not a stale index.
+    synced = ingest(settings=settings)
+    console.print(f"index: {synced.summary()}", markup=False)
     text = source_texts(settings)
     answers = ask_all(items, provider, settings)
     scores = [score_item(i, a, text) for i, (a, _, _) in zip(items, answers)]
