@@ -14,7 +14,10 @@ from pathlib import Path
 
 from bot.types import Document
 
-MAX_FILE_BYTES = 64 * 1024 * 1024  # a knowledge-base article larger than this is almost surely not one
+# A knowledge-base article larger than this is almost surely not one (a dump, a log, a book). The cap is
+# set by ingest time, not memory: 8 MiB of Chinese is ~2.8M characters, ~20k chunks, already hours of
+# embedding on 2 cores; a 50 MB file would be a day. Refused at once by size, before reading it.
+MAX_FILE_BYTES = 8 * 1024 * 1024
 
 
 class CleanError(ValueError):

@@ -55,7 +55,7 @@ class Retriever:
 
     def _current_version(self) -> tuple[str, int, str | None]:
         """The collection as it is now, by id (a rebuild makes a new one), size and the generation
-        ``bot.store`` bumps on every change (another replica's edit can keep the size)."""
+        ``bot.store`` bumps when it removes chunks (another replica's edit can keep the size)."""
         try:
             collection = self.store._client.get_collection(self.settings.collection)  # noqa: SLF001
         except NotFoundError:  # dropped by a rebuild that has not re-created it yet

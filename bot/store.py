@@ -29,8 +29,9 @@ log = logging.getLogger(__name__)
 
 ARTICLE_SUFFIXES = {".txt", ".md", ".text"}
 EMBED_BATCH = 16
-# Collection metadata key bumped on every change, so each replica's in-memory BM25 reloads: the chunk
-# count alone misses an edit that replaces as many chunks as it removes.
+# Collection metadata key bumped whenever chunks are removed, so each replica's in-memory BM25 reloads:
+# the chunk count alone misses an edit that replaces as many chunks as it removes (additions alone
+# always change the count, and a rebuild changes the collection id).
 GENERATION = "qabot_generation"
 
 
@@ -144,7 +145,6 @@ def _ingest_file(path: Path, store: Chroma, settings: Settings, report: IngestRe
     stale = old_ids - {c.id for c in chunks}
     if stale:
         store.delete(ids=sorted(stale))
-    if new or stale:
         store._collection.modify(metadata={GENERATION: uuid.uuid4().hex})  # noqa: SLF001 - see GENERATION
     report.documents.append(doc.source)
     report.added += len(new)
