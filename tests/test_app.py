@@ -14,8 +14,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,6 +22,7 @@ from gradio_client.client import Job
 from gradio_client.utils import Status
 from playwright.sync_api import expect, sync_playwright
 
+from app_cli import READY, launched
 from bot.config import ROOT
 from llm_server import Script, serve
 from reverse_proxy import reverse_proxy
@@ -31,46 +30,13 @@ from ui_helpers import ask, launch, shot
 
 SOURCE = "000_56f6738d973ede18.txt"
 QUESTION = "2022年我国算力总规模是多少？"
-READY = "聊天已启动"
 LLM_DELAY = 8  # seconds the slow test LLM takes: the first question holds the only slot that long
-START_SECONDS = 300
-
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _run(args: list[str], env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """app.py expected to exit by itself (bad options)."""
     return subprocess.run([sys.executable, str(ROOT / "app.py"), *args], env={**os.environ, **env},
                           capture_output=True, text=True, timeout=timeout)
-
-
-@contextmanager
-def app(store: Path, *args: str, **env: str) -> Iterator[tuple[str, Path]]:
-    """app.py with ``args`` on ``store``; yields (base URL, its console log) once it says it is serving."""
-    port = _port()
-    log = store / f"console-{port}.log"
-    full_env = {**os.environ, "BOT_STORE_DIR": str(store), "BOT_ARTICLES_DIR": str(store / "articles"), **env}
-    with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--port", str(port), *args],
-                                env=full_env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + START_SECONDS
-        while READY not in log.read_text(errors="replace"):
-            assert proc.poll() is None, log.read_text(errors="replace")
-            assert time.monotonic() < deadline, log.read_text(errors="replace")
-            time.sleep(0.3)
-        yield f"http://127.0.0.1:{port}/", log
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +75,7 @@ def test_busy_port_fails_at_once_before_indexing(tmp_path: Path) -> None:
 
 @pytest.mark.e2e
 def test_first_start_builds_the_index_then_serves(store: Path) -> None:
-    with app(store) as (url, log):
+    with launched(store) as (url, log):
         console = log.read_text()
         assert "片段" in console and "1/1" in console, console  # the rich progress bar of the build
         assert console.index("片段") < console.index(READY)
@@ -122,7 +88,7 @@ def test_first_start_builds_the_index_then_serves(store: Path) -> None:
 @pytest.mark.e2e
 def test_deployer_options_login_proxy_origins(store: Path) -> None:
     """--auth, --root-path behind a real proxy, BOT_ALLOWED_ORIGINS; in the browser and from Python."""
-    with app(store, "--auth", "editor:s3cret", "--root-path", "/qa",
+    with launched(store, "--auth", "editor:s3cret", "--root-path", "/qa",
              BOT_ALLOWED_ORIGINS="https://news.example.com") as (url, _):
         with pytest.raises(urllib.error.HTTPError) as denied:
             urllib.request.urlopen(f"{url}config", timeout=30)
@@ -160,7 +126,7 @@ def test_concurrency_limit_queues_the_extra_question(store: Path) -> None:
     (The same app also shows BOT_ALLOWED_ORIGINS="*".)"""
     slow_llm = Script(reply="2022年我国算力总规模达到每秒180E。[1]", fault="slow", delay=LLM_DELAY)
     with serve(slow_llm) as (llm, _), \
-            app(store, "--concurrency", "1", BOT_LLM_BASE_URL=llm, BOT_LLM_API_KEY="sk-test",
+            launched(store, "--concurrency", "1", BOT_LLM_BASE_URL=llm, BOT_LLM_API_KEY="sk-test",
                 BOT_ALLOWED_ORIGINS="*") as (url, _):
         req = urllib.request.Request(f"{url}gradio.js", headers={"Origin": "https://any.example"})
         with urllib.request.urlopen(req, timeout=30) as resp:  # "*": any site, echoed for credentials

@@ -16,7 +16,7 @@ import pytest
 from gradio_client import Client
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from app_server import running_app
+from app_cli import launched
 from bot.config import ROOT
 from llm_server import Script, serve
 from ui_helpers import Seen, ask, drafts, launch, open_sources, shot, static_site, watch_drafts
@@ -53,8 +53,8 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     shutil.copytree(ARTICLES, articles)
     (articles / "900_html_sample.txt").write_text(HTML_ARTICLE, encoding="utf-8")
     llm = Script(reply=source_sentence("180E") + "[1]", pieces=12)
-    with serve(llm) as (llm_url, _), running_app(work, articles, BOT_LLM_BASE_URL=llm_url,
-                                                  BOT_LLM_API_KEY="sk-test") as url:
+    with serve(llm) as (llm_url, _), \
+            launched(work, BOT_LLM_BASE_URL=llm_url, BOT_LLM_API_KEY="sk-test") as (url, _):
         yield url
 
 
