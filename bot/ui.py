@@ -118,7 +118,8 @@ def build_ui(settings: Settings | None = None) -> gr.Blocks:
                 label="对话",
                 show_label=False,
                 latex_delimiters=[],
-                buttons=["copy"],
+                # no copy buttons: they copy a message's source (escapes, tags); a selection copies the text
+                buttons=[],
                 feedback_options=None,
                 placeholder="向资料提问：回答只来自文章库，并逐句标注出处。",
                 scale=1,

@@ -19,7 +19,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from app_cli import launched
 from bot.config import ROOT
 from llm_server import Script, serve
-from ui_helpers import Seen, ask, drafts, launch, open_sources, shot, static_site, watch_drafts
+from ui_helpers import PENDING, Seen, ask, drafts, launch, open_sources, shot, static_site, watch_drafts
 
 pytestmark = pytest.mark.e2e
 
@@ -123,9 +123,16 @@ def test_follow_up_is_rewritten_and_stays_on_topic(page: Page, app_url: str) -> 
 
 def test_markup_in_a_question_is_shown_as_text(page: Page, seen: Seen, app_url: str) -> None:
     page.goto(app_url)
-    ask(page, f"{QUESTION}{XSS}")
+    first = ask(page, f"{QUESTION}{XSS}").inner_text()
     user = page.locator(".message-row.user-row").last
     expect(user).to_contain_text(XSS)
+    # 重试 sends the chat back through the server and out again: still the same literal text, once
+    watch_drafts(page)
+    page.get_by_role("button", name="重试").click()
+    page.wait_for_function(f"window.__drafts.some(t => t.includes({PENDING!r}))", timeout=60_000)
+    expect(page.locator(".message-row.bot-row").last).to_have_text(first, timeout=60_000)
+    expect(page.locator(".message-row.user-row")).to_have_count(1)
+    expect(user).to_have_text(f"{QUESTION}{XSS}")
     page.wait_for_timeout(500)  # an onerror handler would fire right after the image fails to load
     assert seen.dialogs == []
     assert page.locator("img[src='x']").count() == 0
