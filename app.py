@@ -9,20 +9,26 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 
 # Before gradio is imported anywhere: no usage reporting from an offline newsroom server.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from bot.config import Settings  # noqa: E402
-from bot.deploy import bind, parse_auth  # noqa: E402
+from bot.deploy import bind, parse_auth, parse_root_path  # noqa: E402
 
 
-def _auth(value: str) -> str:
-    try:
-        parse_auth(value)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
-    return value
+def _checked(parse: Callable[[str], object]) -> Callable[[str], str]:
+    """An argparse type: ``parse`` must accept the value; its message becomes argparse's error."""
+
+    def check(value: str) -> str:
+        try:
+            parse(value)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+        return value
+
+    return check
 
 
 def _positive(value: str) -> int:
@@ -35,8 +41,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="qabot 聊天网页（Gradio）。未给出的选项取自 BOT_* 环境变量。")
     parser.add_argument("--host", help="监听地址（默认 127.0.0.1；局域网访问用 0.0.0.0）")
     parser.add_argument("--port", type=_positive, help="端口（默认 7860）")
-    parser.add_argument("--auth", type=_auth, help="登录用户名和密码，格式 user:pass")
-    parser.add_argument("--root-path", help="反向代理下的子路径，例如 /qa")
+    parser.add_argument("--auth", type=_checked(parse_auth), help="登录用户名和密码，格式 user:pass")
+    parser.add_argument("--root-path", type=_checked(parse_root_path), help="反向代理下的子路径，例如 /qa")
     parser.add_argument("--concurrency", type=_positive, help="同时处理的提问数（Gradio 队列并发上限）")
     return parser.parse_args(argv)
 
@@ -44,11 +50,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     settings = Settings(**{k: v for k, v in vars(args).items() if v is not None})
-    if settings.auth:
-        try:
+    try:  # the same checks for values that came from BOT_* variables
+        if settings.auth:
             parse_auth(settings.auth)
-        except ValueError as err:
-            sys.exit(f"BOT_AUTH: {err}")
+        if settings.root_path:
+            settings = settings.model_copy(update={"root_path": parse_root_path(settings.root_path)})
+    except ValueError as err:
+        sys.exit(f"配置错误: {err}")
     sock = bind(settings)
     # Imported only now: options are checked and the port is ours before gradio and Chroma load.
     from bot.server import serve

@@ -18,6 +18,13 @@ def parse_auth(value: str) -> tuple[str, str]:
     return user, password
 
 
+def parse_root_path(value: str) -> str:
+    """``"/qa/"`` → ``"/qa"``: the sub-path a reverse proxy publishes the app under (or a full URL)."""
+    if not value.startswith(("/", "http://", "https://")):
+        raise ValueError(f"子路径应以 / 开头（例如 /qa），或是完整网址；收到 {value!r}")
+    return value.rstrip("/")
+
+
 def parse_origins(value: str | None) -> list[str] | None:
     """``"https://a.example, https://b.example"`` → list; ``None`` when unset (local pages only)."""
     if value is None or not value.strip():

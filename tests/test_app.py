@@ -52,7 +52,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     [
         (["--auth", "editor"], {}, "user:pass"),
         (["--port", "0"], {}, "正整数"),
-        ([], {"BOT_AUTH": "editor:"}, "BOT_AUTH"),
+        ([], {"BOT_AUTH": "editor:"}, "user:pass"),
+        (["--root-path", "qa"], {}, "子路径"),
+        ([], {"BOT_ROOT_PATH": "qa"}, "子路径"),
     ],
 )
 def test_bad_options_are_refused_with_a_message(args: list[str], env: dict[str, str], message: str,
