@@ -100,9 +100,9 @@ def test_answer_streams_as_it_is_written(page: Page, app_url: str) -> None:
     page.get_by_label("OpenAI 兼容接口").check()
     watch_drafts(page)
     row = ask(page, QUESTION)
-    growing = [d for d in drafts(page) if d]
-    assert len(growing) >= 3, growing
-    assert all(b.startswith(a) for a, b in zip(growing, growing[1:])), growing
+    growing = [d for d in drafts(page) if d]  # 12 pieces sent; the browser may paint some together
+    assert len(growing) >= 2, growing
+    assert all(len(a) < len(b) and b.startswith(a) for a, b in zip(growing, growing[1:])), growing
     expect(row).to_contain_text("180E")
     expect(open_sources(row)).to_contain_text(SOURCE)
     shot(page, "03-streamed-llm")
