@@ -23,8 +23,8 @@ from gradio_client.utils import Status
 from playwright.sync_api import expect, sync_playwright
 
 from app_cli import READY, launched
-from bot.config import ROOT
-from llm_server import Script, serve
+from bot.config import LLM_UNAVAILABLE_NOTICE, ROOT
+from llm_server import Script, refused_url, serve
 from reverse_proxy import reverse_proxy
 from ui_helpers import ask, launch, shot
 
@@ -89,9 +89,11 @@ def test_first_start_builds_the_index_then_serves(store: Path) -> None:
 
 @pytest.mark.e2e
 def test_deployer_options_login_proxy_origins(store: Path) -> None:
-    """--auth, --root-path behind a real proxy, BOT_ALLOWED_ORIGINS; in the browser and from Python."""
+    """--auth, --root-path behind a real proxy, BOT_ALLOWED_ORIGINS; in the browser and from Python.
+    Its LLM endpoint refuses connections, so choosing the LLM shows the fallback notice."""
     with launched(store, "--auth", "editor:s3cret", "--root-path", "/qa",
-             BOT_ALLOWED_ORIGINS="https://news.example.com") as (url, _):
+                  BOT_ALLOWED_ORIGINS="https://news.example.com", BOT_LLM_BASE_URL=refused_url(),
+                  BOT_LLM_API_KEY="sk-test") as (url, _):
         with pytest.raises(urllib.error.HTTPError) as denied:
             urllib.request.urlopen(f"{url}config", timeout=30)
         assert denied.value.code == 401
@@ -118,6 +120,11 @@ def test_deployer_options_login_proxy_origins(store: Path) -> None:
             row = ask(page, QUESTION)
             expect(row).to_contain_text("180E")
             assert page.url.startswith(public)
+            page.get_by_text("设置").click()
+            page.get_by_label("OpenAI 兼容接口").check()
+            row = ask(page, QUESTION)
+            expect(row.locator("em.notice")).to_have_text(LLM_UNAVAILABLE_NOTICE)
+            expect(row).to_contain_text("180E")
             shot(page, "10-behind-proxy-with-login")
             browser.close()
 
