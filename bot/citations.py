@@ -21,6 +21,8 @@ from bot.types import Citation, Hit
 _MARKS = re.compile(r"((?:\s*\[\d+\])+)")
 _MARK = re.compile(r"\[(\d+)\]")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
+# LLMs format answers as Markdown lists; a list number ("2. ") is no figure of the claim, and "**" no text.
+_LIST_MARK = re.compile(r"^(?:[-*•·]\s*|\d{1,2}(?:[.)）]\s+|、)|[（(]\d{1,2}[)）]\s*)")
 MIN_SUPPORT = 0.6  # share of a paraphrased sentence's terms that its quote must contain
 
 
@@ -40,7 +42,9 @@ def split_claims(draft: str) -> list[Claim]:
         marks = [int(n) - 1 for n in _MARK.findall(pieces[i + 1])] if i + 1 < len(pieces) else []
         spans = sentences(text)
         for j, span in enumerate(spans):
-            claims.append(Claim(text[span.start : span.end], marks if j == len(spans) - 1 else []))
+            claim = _LIST_MARK.sub("", text[span.start : span.end].replace("**", "")).strip()
+            if claim:
+                claims.append(Claim(claim, marks if j == len(spans) - 1 else []))
     return claims
 
 

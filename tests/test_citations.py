@@ -54,3 +54,12 @@ def test_citations_are_renumbered_in_order_of_use_and_shared():
 
 def test_refusal_passes_through():
     assert build(REFUSAL, hits()) == (REFUSAL, [], True)
+
+
+def test_markdown_list_items_are_verified_without_their_list_numbers():
+    # LLM drafts come as Markdown lists (issue 5): "2. " is no figure of the claim, "**" no part of its text.
+    draft = "以下是要点：\n\n1. 据非官方统计,美、中两国的算力占全球算力的60%左右。[1]\n- **飞星一号**大模型算力平台。[2]"
+    text, cites, refused = build(draft, hits())
+    assert not refused
+    assert text.startswith("据非官方统计,美、中两国的算力占全球算力的60%左右。[1]")
+    assert [c.source for c in cites] == ["a.txt", "b.txt"]
