@@ -45,7 +45,8 @@ def test_judge_over_real_http_and_prompt_carries_context():
 def test_refusal_is_not_faithfulness_judged_and_bad_replies_are_errors():
     refused = Answer("q", "抱歉，资料中没有找到与该问题相关的信息。", True, "extractive")
     with serve(Script(reply="I think it is fine.")) as (url, script):
-        summary, verdicts = judge_run([ITEM, ITEM], [refused, ANSWER], Settings(judge_base_url=url, judge_max_retries=0))
+        settings = Settings(judge_base_url=url, judge_max_retries=0)
+        summary, verdicts = judge_run([ITEM, ITEM], [refused, ANSWER], settings)
     assert len(script.requests) == 3  # refusal: correctness only
     assert summary["n_errors"] == 2 and summary["faithfulness"] is None
     assert "answer_correctness" in verdicts[0]["error"] and "faithfulness" in verdicts[1]["error"]

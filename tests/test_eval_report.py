@@ -37,7 +37,8 @@ def make_run():
         **overall, "by_type": by_type(items, scores), "n_items": 2, "n_by_type": {"number": 1, "fact": 1},
         "provider": "extractive", "dataset": "x.jsonl", "git_commit": "abc123", "started_at": "now",
         "latency_ms": {"p50": 10.0, "p95": 20.0},
-        "answer_chars": {"p50": 9.0, "p95": 20.0}, "reference_chars": {"p50": 3.0, "p95": 3.0}, "n_errors": 0, "judge": {"skipped": "no judge configured"},
+        "answer_chars": {"p50": 9.0, "p95": 20.0}, "reference_chars": {"p50": 3.0, "p95": 3.0}, "n_errors": 0,
+        "judge": {"skipped": "no judge configured"},
         "gate": {"compared": True, "passed": False, "note": "baseline from abc",
                  "failures": ["key_fact_recall: 0.500 vs baseline 0.900 - tolerance 0.030"], "rows": gate_rows},
     }

@@ -181,7 +181,8 @@ def print_summary(summary: dict[str, Any], out: Path) -> None:
         Console().print(versus)
     lat = summary["latency_ms"]
     console.print(f"latency p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms · errors {summary['n_errors']}"
-                  f" · LLM fallbacks {summary['n_fallback']} · answer length p50 {summary['answer_chars']['p50']:.0f} chars"
+                  f" · LLM fallbacks {summary['n_fallback']}"
+                  f" · answer length p50 {summary['answer_chars']['p50']:.0f} chars"
                   f" (reference {summary['reference_chars']['p50']:.0f}) · report {out / 'report.html'}", markup=False)
 
 
