@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from bot.bench import bench
 from bot.config import get_settings
 from bot.eval.run import eval_command
 from bot.model import model_app
@@ -65,4 +66,5 @@ def ask(
 
 
 app.command("eval")(eval_command)
+app.command("bench")(bench)
 app.add_typer(model_app, name="model")

