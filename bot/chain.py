@@ -10,6 +10,7 @@ extractive one with a notice.
 from __future__ import annotations
 
 import logging
+import re
 import time
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -25,6 +26,8 @@ from bot.types import Answer, Hit
 
 log = logging.getLogger(__name__)
 
+# Markup in a question is never about the articles (pasted HTML, probes): searched for without it.
+_MARKUP = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>|<[^<>]{0,300}>", re.I | re.S)
 UNVERIFIED_NOTICE = "大模型的回答未能在资料中核实，以下为原文摘录。"
 GATE_SENTENCES = 5  # best sentences the relevance gate looks at
 
@@ -76,7 +79,7 @@ def stream(question: str, history: Sequence[tuple[str, str]] | None = None, *, p
     started = time.perf_counter()
     text = clean_question(question, settings)
     with _timed(timings, "rewrite"):
-        rewritten = rewrite.condense(text, history)
+        rewritten = rewrite.condense(" ".join(_MARKUP.sub(" ", text).split()) or text, history)
     with _timed(timings, "retrieve"):
         index = retriever(settings)
         hits = index.search(rewritten, k or settings.k)

@@ -71,3 +71,18 @@ def test_bad_questions_get_a_clear_message(settings, bad):
 def test_unknown_provider_is_named(settings):
     with pytest.raises(ValueError, match="unknown provider"):
         answer("2022年我国算力总规模是多少?", provider="nope", settings=settings)
+
+
+def test_markup_in_a_question_is_not_searched_for(settings):
+    result = answer("2022年我国算力总规模是多少？<script>alert(1)</script><img src=x onerror=alert(2)>", settings=settings)
+    assert not result.refused and "180E" in result.text
+    assert result.rewritten == "2022年我国算力总规模是多少？"
+
+
+def test_extractive_answers_stream_sentence_by_sentence(settings):
+    from bot.chain import stream
+
+    items = list(stream("薛澜在中国发展高层论坛2024年年会上说AI治理面临哪四大挑战?", settings=settings))
+    pieces, final = items[:-1], items[-1]
+    assert isinstance(final, Answer) and len(pieces) >= 2
+    assert all(p.endswith("]") for p in pieces)

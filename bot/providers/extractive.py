@@ -7,10 +7,11 @@ also the fallback whenever an LLM fails.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-from langchain_core.runnables import Runnable, RunnableLambda
+from langchain_core.runnables import Runnable, RunnableGenerator
 
 from bot.chunk import sentences
 from bot.config import Settings
@@ -118,19 +119,18 @@ def _article_sentences(hits: list[Hit], source: str) -> list[Sentence]:
     return [found[k] for k in sorted(found)]
 
 
-def compose(question: str, hits: list[Hit], limit: int) -> str:
-    """The answer text: chosen sentences in simplified script, each ending with its ``[n]``."""
-    parts = []
+def compose(question: str, hits: list[Hit], limit: int) -> Iterator[str]:
+    """The answer, one sentence at a time: chosen sentences in simplified script, each with its ``[n]``."""
     for sentence in select(question, hits, limit):
         text = to_simplified(sentence.text).strip()
         if text[-1] not in _END:
             text += "。"
-        parts.append(f"{text}[{sentence.hit + 1}]")
-    return "".join(parts)
+        yield f"{text}[{sentence.hit + 1}]"
 
 
 def runnable(settings: Settings) -> Runnable:
-    def answer(inputs: dict[str, Any]) -> str:
-        return compose(inputs["question"], inputs["hits"], settings.answer_sentences)
+    def answer(inputs: Iterator[dict[str, Any]]) -> Iterator[str]:
+        for item in inputs:
+            yield from compose(item["question"], item["hits"], settings.answer_sentences)
 
-    return RunnableLambda(answer, name="extractive")
+    return RunnableGenerator(answer, name="extractive")
