@@ -93,7 +93,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length) or b"{}")
         script = self.server.script
-        fault = script.next_fault({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        fault = script.next_fault({"path": self.path, "headers": headers, "body": body})
         model = body.get("model", "test")
         stream = bool(body.get("stream"))
         try:
