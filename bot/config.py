@@ -61,7 +61,9 @@ class Settings(BaseSettings):
 
     # --- LLM providers (issue 5): request options and the bundled local model served by llama.cpp
     llm_streaming: bool = True  # False: one plain (non-SSE) request per answer
-    llm_repeat_instruction: bool = True  # restate the rules after the passages (small models forget them)
+    # Restate the rules after the passages. Measured off by default: with the 1.5B local model the restated
+    # refusal, read last, made it refuse 6 of 22 answerable questions (0 without); README "Using an LLM".
+    llm_repeat_instruction: bool = False
     llm_max_tokens: int | None = 512  # answer cap: a weak model stuck repeating itself cannot run to the timeout
     local_model: str = "qwen2.5-coder-1.5b"  # a bot.model.MODELS name: qwen2.5-coder-1.5b | qwen2.5-coder-0.5b
     local_model_path: Path | None = None  # any other GGUF (e.g. a bigger model): used as given, no checksum
