@@ -217,10 +217,9 @@ def qabot_job(job: Job) -> dict[str, Any]:
     """Child process: ingest one corpus into a fresh store, then time retrieval, answers and numpy."""
     from langchain_chroma import Chroma
 
-    from bot.chain import answer
+    from bot.chain import answer, retriever as chat_retriever
     from bot.embeddings import E5Embeddings
-    from bot.retrieve import Retriever
-    from bot.store import _metadata, client, ingest, vectorstore
+    from bot.store import LOAD_PAGE, _metadata, client, ingest, vectorstore
 
     settings = _settings(job, "qabot")
     e5 = E5Embeddings(None, settings.embed_threads)
@@ -254,7 +253,7 @@ def qabot_job(job: Job) -> dict[str, Any]:
     out["ingest_chunks_per_s"] = rate(out["chunks"], out["ingest_s"])
 
     t = time.perf_counter()
-    retriever = Retriever(settings)
+    retriever = chat_retriever(settings)  # the instance answer() uses too: one BM25 build, as in the app
     out["startup_s"] = round(time.perf_counter() - t, 2)  # loading chunks + building BM25 from the store
     n = max(settings.candidates, settings.k)
     qs = list(job.questions)
@@ -271,7 +270,10 @@ def qabot_job(job: Job) -> dict[str, Any]:
     out["answer_ms"] = percentiles(time_each(lambda q: answer(q, settings=settings, provider="extractive"), answer_qs))
     out.update(memory())
     # the baseline: the same stored vectors, searched exhaustively in numpy (loaded after RSS was taken)
-    matrix = np.asarray(collection.get(include=["embeddings"])["embeddings"], dtype=np.float32)
+    matrix = np.concatenate([  # paged, as bot.store.load_chunks: one huge get() overflows SQLite
+        np.asarray(collection.get(include=["embeddings"], limit=LOAD_PAGE, offset=i)["embeddings"], dtype=np.float32)
+        for i in range(0, collection.count(), LOAD_PAGE)
+    ])
     out["numpy_ms"] = percentiles(time_each(lambda q: top_k_numpy(matrix, query_vectors[q], n), qs))
     out["numpy_matrix_mb"] = round(matrix.nbytes / 2**20, 1)
     return out

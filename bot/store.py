@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 ARTICLE_SUFFIXES = {".txt", ".md", ".text"}
 EMBED_BATCH = 16
+LOAD_PAGE = 5000  # chunks per read when loading the whole collection (see load_chunks)
 # Collection metadata key bumped whenever chunks are removed, so each replica's in-memory BM25 reloads:
 # the chunk count alone misses an edit that replaces as many chunks as it removes (additions alone
 # always change the count, and a rebuild changes the collection id).
@@ -153,12 +154,18 @@ def _ingest_file(path: Path, store: Chroma, settings: Settings, report: IngestRe
 
 
 def load_chunks(store: Chroma) -> tuple[list[Chunk], list[list[str]]]:
-    """Every chunk in the collection with its BM25 tokens, in a stable order (by source, then offset)."""
-    got = store.get(include=["documents", "metadatas"])
-    rows = sorted(
-        zip(got["ids"], got["documents"], got["metadatas"]),
-        key=lambda row: (row[2]["source"], int(row[2]["start"])),
-    )
+    """Every chunk in the collection with its BM25 tokens, in a stable order (by source, then offset).
+
+    Read in pages: one ``get()`` of a whole large collection (about 30k chunks and up) fails in Chroma's
+    embedded SQLite with "too many SQL variables" — found by ``qabot bench`` at 100k chunks.
+    """
+    rows: list[tuple[str, str, dict]] = []
+    while True:
+        got = store.get(include=["documents", "metadatas"], limit=LOAD_PAGE, offset=len(rows))
+        rows += zip(got["ids"], got["documents"], got["metadatas"])
+        if len(got["ids"]) < LOAD_PAGE:
+            break
+    rows.sort(key=lambda row: (row[2]["source"], int(row[2]["start"])))
     chunks = [
         Chunk(cid, m["source"], m["title"], text, int(m["start"]), int(m["end"])) for cid, text, m in rows
     ]

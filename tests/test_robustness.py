@@ -197,3 +197,32 @@ def test_bad_files_are_named_and_the_rest_still_ingest(tmp_path: Path) -> None:
     for name in failed:
         assert name in report.summary()
     assert "180" in answer("2022年我国算力总规模是多少?", settings=settings, provider="extractive").text
+
+
+def test_a_collection_beyond_sqlites_variable_limit_loads(tmp_path: Path) -> None:
+    """35k chunks: one unpaged get() of the collection fails in embedded Chroma ("too many SQL
+    variables", ~32k); a replica must still load every chunk and its BM25 tokens."""
+    import numpy as np
+
+    from bot.lexical import tokenize
+    from bot.store import load_chunks, vectorstore
+
+    settings = _settings(tmp_path, tmp_path)
+    store = vectorstore(settings)
+    collection = client(settings).get_collection(settings.collection)
+    rng = np.random.default_rng(0)
+    n, batch = 35_000, 5_000
+    for start in range(0, n, batch):
+        vectors = rng.normal(size=(batch, 8)).astype(np.float32)  # small: the limit is about rows, not dims
+        ids = [f"c{i:05d}" for i in range(start, start + batch)]
+        collection.add(
+            ids=ids, embeddings=vectors / np.linalg.norm(vectors, axis=1, keepdims=True),
+            documents=[f"第{i}号片段。" for i in range(start, start + batch)],
+            metadatas=[{"source": f"f{i // 100:03d}.txt", "title": "t", "start": i % 100, "end": i % 100 + 1,
+                        "tokens": " ".join(tokenize(f"第{i}号片段。"))} for i in range(start, start + batch)],
+        )
+    chunks, tokens = load_chunks(store)
+    assert len(chunks) == n == len({c.id for c in chunks})
+    assert [(c.source, c.start) for c in chunks] == sorted((c.source, c.start) for c in chunks)
+    retriever = Retriever(settings)
+    assert retriever.chunks[retriever.lexical("第34567号片段", 1)[0][0]].text == "第34567号片段。"
