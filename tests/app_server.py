@@ -9,14 +9,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from bot.config import ROOT
-from chroma_server import free_port
+from chroma_server import free_port, stop, wait_ready
 
 STARTUP_SECONDS = 600  # the first start embeds the articles
 
@@ -33,24 +31,7 @@ def running_app(workdir: Path, articles: Path, **env: str) -> Iterator[str]:
         proc = subprocess.Popen([sys.executable, str(ROOT / "app.py")], cwd=workdir, env=full_env,
                                 stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"app.py exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
-            try:
-                with urllib.request.urlopen(f"{url}config", timeout=5) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"app.py did not start in {STARTUP_SECONDS}s:\n{log.read_text(errors='replace')}")
-            time.sleep(0.5)
+        wait_ready(f"{url}config", proc, log, STARTUP_SECONDS)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=20)
+        stop(proc, grace=20)

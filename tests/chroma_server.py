@@ -32,18 +32,19 @@ def chroma_cli() -> str:
     return str(beside) if beside.exists() else (shutil.which("chroma") or "chroma")
 
 
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
+def wait_ready(probe: str, proc: subprocess.Popen[bytes], log: Path, seconds: float) -> None:
+    """Poll ``probe`` until it answers 200; fail with the server's log if it exits or takes too long."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"chroma run exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
+            raise RuntimeError(f"{proc.args[0]} exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
         try:
-            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as resp:
+            with urllib.request.urlopen(probe, timeout=5) as resp:
                 if resp.status == 200:
                     return
         except OSError:
             time.sleep(0.3)
-    raise RuntimeError(f"chroma run did not answer within {STARTUP_SECONDS}s:\n{log.read_text(errors='replace')}")
+    raise RuntimeError(f"{probe} did not answer within {seconds}s:\n{log.read_text(errors='replace')}")
 
 
 @contextmanager
@@ -60,12 +61,17 @@ def chroma_server(path: Path) -> Iterator[str]:
             stdout=out, stderr=subprocess.STDOUT, env=env,
         )
     try:
-        _wait_ready(url, proc, log)
+        wait_ready(f"{url}/api/v2/heartbeat", proc, log, STARTUP_SECONDS)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen[bytes], grace: float = 15) -> None:
+    """Terminate a server this test started; kill it if it has not exited after ``grace`` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=grace)
