@@ -32,7 +32,10 @@ _SCAFFOLD = re.compile(
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 _EXACT = re.compile(r"[a-z0-9](?:[a-z0-9.+\-/%]*[a-z0-9%+])?(?:年|月|日|个|家|种|倍|亿|万|人|天)?")
 _QUANTITY = re.compile(r"多少|几[个年月天倍种家成]|多大|多高|多快|多久|比例|占比|百分之|how (?:many|much)|when|what year")
-_DIGIT = re.compile(r"\d|[一二三四五六七八九十百千万亿两]+(?:个|家|倍|成|年|种|人|天)|分之[一二三四五六七八九十]")
+_DIGIT = re.compile(
+    r"\d|[一二三四五六七八九十百千万亿两数几上]+(?:个|家|倍|成|年|种|人|天|张|块|台|位|名|件|次|条|项|篇|款|颗|辆|座)"
+    r"|分之[一二三四五六七八九十]"
+)
 
 EXACT_WEIGHT = 2.0
 
@@ -68,7 +71,7 @@ def exact_terms(question: str) -> list[str]:
     """The terms that name something exactly: numbers, years and Latin names of a Chinese question;
     only the numbers of a question in another language, whose words the Chinese passages won't use."""
     terms = [t for t, w in question_terms(question).items() if w == EXACT_WEIGHT]
-    if _CJK_RUN.search(normalize(question)):
+    if not is_foreign(question):
         return terms
     return [t for t in terms if t[0].isdigit()]
 
@@ -184,7 +187,15 @@ def _states(attribute: str, text: str) -> bool:
 
 
 _CLAUSE = re.compile(r"[。？！?!；;：:\n]+")
-_LATIN_ONLY = re.compile(r"^[^\u3400-\u9fff]*$")
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+
+
+def is_foreign(question: str) -> bool:
+    """Mostly another language (an English question that may quote a Chinese name, 文心一言): its words
+    cannot be expected in the passages, so only the dense similarity can say how close they are."""
+    cjk, latin = len(_CJK_CHAR.findall(question)), len(_LATIN_LETTER.findall(question))
+    return cjk < 0.25 * (cjk + latin)
 MIN_RELEVANCE = 0.3  # share of a question clause's IDF weight found in the passages
 MIN_DENSE_FOREIGN = 0.75  # cosine floor for questions in another language (no shared words possible)
 
@@ -222,7 +233,7 @@ def answerable(question: str, hits: list[Hit], best: list[Sentence],
     ``best`` are the best-scored sentences of ``hits``, best first."""
     if not best:
         return False, "no passages"
-    if _LATIN_ONLY.match(question):
+    if is_foreign(question):
         top = max((h.dense or 0.0) for h in hits)
         if top < MIN_DENSE_FOREIGN:
             return False, f"nothing close enough (cosine {top:.2f} < {MIN_DENSE_FOREIGN})"
@@ -238,7 +249,12 @@ def answerable(question: str, hits: list[Hit], best: list[Sentence],
     if asked_years and top_years and not asked_years & top_years:
         return False, f"the passages speak of {', '.join(sorted(top_years))}, not {', '.join(sorted(asked_years))}"
     attributes = asked_attributes(question)
-    stating = [t for t in texts if _DIGIT.search(t) and (not exact or any(e in t for e in exact))]
+    terms, focus = question_terms(question), focus_terms(question)
+    # A sentence "states" the figure when it has one and is about the question: it names one of its
+    # exact terms, or covers a fair share of its words or of its asking clause (a price of something
+    # else does not count).
+    stating = [t for t in texts if _DIGIT.search(t) and (
+        any(e in t for e in exact) or max(coverage(terms, t), coverage(focus, t)) >= 0.3)]
     if attributes and not any(_states(a, t) for a in attributes for t in stating):
         return False, f"no figure given for: {', '.join(attributes)}"
     return True, ""

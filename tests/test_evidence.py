@@ -23,3 +23,18 @@ def test_asked_attributes():
 def test_focus_is_the_asking_clause():
     focus = focus_terms("新金融联盟6月10日那场研讨会,来了多少机构和嘉宾?")
     assert "嘉宾" in focus and "联盟" not in focus
+
+
+def test_mixed_questions_are_foreign_when_mostly_another_language():
+    from bot.evidence import is_foreign
+
+    assert is_foreign("What can Baidu's ERNIE Bot (文心一言) be used for, according to Li Lihui?")
+    assert not is_foreign("GPT-4的参数量到底有多大?")
+    assert exact_terms("What did ERNIE Bot (文心一言) do in 2023?") == ["2023"]
+
+
+def test_approximate_chinese_figures_count_as_figures():
+    from bot.evidence import _DIGIT
+
+    for text in ("需要上万张芯片", "数十家公司", "三倍多", "十分之一"):
+        assert _DIGIT.search(text), text
