@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Callable
 
@@ -63,6 +64,9 @@ def main(argv: list[str] | None = None) -> None:
     from bot.store import ensure_index
 
     ensure_index(settings)
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises it; with the default handler that kills the
+    # process before atexit runs, leaving children (the local llama.cpp server) behind. Exit normally.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     serve(settings, sock)
 
 

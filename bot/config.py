@@ -18,7 +18,9 @@ LLM_UNAVAILABLE_NOTICE = "大模型暂不可用，以下为原文摘录。"
 
 class Settings(BaseSettings):
     # frozen: hashable, so per-settings caches (the retriever) work; derive variants with model_copy(update=…)
-    model_config = SettingsConfigDict(env_prefix="BOT_", env_file=".env", extra="ignore", frozen=True)
+    # populate_by_name: Settings(llm_api_key=…) works as well as the BOT_LLM_API_KEY / OPENAI_API_KEY names
+    model_config = SettingsConfigDict(env_prefix="BOT_", env_file=".env", extra="ignore", frozen=True,
+                                      populate_by_name=True)
 
     # --- where things live
     articles_dir: Path = ROOT / "store" / "articles"
