@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 # Markup in a question is never about the articles (pasted HTML, probes): searched for without it.
 _MARKUP = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>|<[^<>]{0,300}>", re.I | re.S)
+_WORD = re.compile(r"[^\W_]")  # a letter, digit or Han character
 UNVERIFIED_NOTICE = "大模型的回答未能在资料中核实，以下为原文摘录。"
 GATE_SENTENCES = 5  # best sentences the relevance gate looks at
 
@@ -79,13 +80,15 @@ def stream(question: str, history: Sequence[tuple[str, str]] | None = None, *, p
     started = time.perf_counter()
     text = clean_question(question, settings)
     with _timed(timings, "rewrite"):
-        rewritten = rewrite.condense(" ".join(_MARKUP.sub(" ", text).split()) or text, history)
+        searched = " ".join(_MARKUP.sub(" ", text).split())
+        # Nothing to search for (only emoji, punctuation or markup): refused below, never carried over.
+        rewritten = rewrite.condense(searched, history) if _WORD.search(searched) else ""
     with _timed(timings, "retrieve"):
         index = retriever(settings)
-        hits = index.search(rewritten, k or settings.k)
+        hits = index.search(rewritten, k or settings.k) if rewritten else []
     with _timed(timings, "gate"):
         ok, why = answerable(rewritten, hits, score_sentences(rewritten, hits)[:GATE_SENTENCES], index.idf)
-    answer = Answer(question=text, rewritten=rewritten if rewritten != text else None, text=REFUSAL,
+    answer = Answer(question=text, rewritten=rewritten if rewritten not in (text, "") else None, text=REFUSAL,
                     refused=True, provider=name, retrieved=hits, timings_ms=timings)
     if not ok:
         log.info("refused %r: %s", rewritten, why)

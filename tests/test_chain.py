@@ -86,3 +86,10 @@ def test_extractive_answers_stream_sentence_by_sentence(settings):
     pieces, final = items[:-1], items[-1]
     assert isinstance(final, Answer) and len(pieces) >= 2
     assert all(p.endswith("]") for p in pieces)
+
+
+@pytest.mark.parametrize("junk", ["🤖🤖🤖", "？？？。。。", "<script>alert(1)</script><img src=x onerror=alert(1)>"])
+def test_questions_with_nothing_to_search_for_are_refused_not_carried_over(settings, junk):
+    history = [("2022年我国算力总规模是多少?", "…180E…[1]")]
+    result = answer(junk, history, settings=settings)
+    assert result.refused and result.citations == [] and result.rewritten is None
