@@ -61,9 +61,7 @@ _INVISIBLE = re.compile("[\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\uf
 _HTML_RESIDUE = re.compile(r"\??</?(?:p|br|div|span|strong|em|b|i)\s*/?>|\?/p>|&nbsp;|&#160;", re.I)
 _TICKER = re.compile(r"[(（]\d{6}[,，]诊股[)）]")
 # A pinyin gloss: a parenthesised lowercase syllable right after a CJK character, like 個(gè) or 這(zhè).
-_PINYIN = re.compile(
-    r"(?<=[\u3400-\u9fff])\((?:[a-zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜńňǹḿ]{1,6})\)"
-)
+_PINYIN = re.compile(r"(?<=[\u3400-\u9fff])[(（]\s*[a-zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜńňǹḿ]{1,6}\s*[)）]")
 _FOOTER = re.compile(
     r"版权所有|All Rights Reserved|Copyright ©|未经(?:书面)?授权|谢绝拷贝|打印本文章|您的名字[:：]|电子邮件[:：]"
     r"|留言内容|未 ?审 ?核|^\s*注意[:：].*留言|更多.{0,8}>>|^更多最新图文|设为主页|加入收藏|后台管理"

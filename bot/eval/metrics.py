@@ -36,6 +36,7 @@ from dataclasses import asdict, dataclass
 from difflib import SequenceMatcher
 
 from bot.eval.dataset import TYPES, Item
+from bot.clean import strip_glosses
 from bot.textnorm import compact
 from bot.types import Answer
 
@@ -43,7 +44,6 @@ OVERLAP = 0.8  # share of an evidence span a chunk must hold to count as holding
 TOP_K = 5
 
 # A pinyin gloss: a parenthesised lowercase syllable right after a CJK character, like 個(gè) or 這(zhè).
-_GLOSS = re.compile(r"(?<=[\u3400-\u9fff])[(（]\s*[a-zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜńňǹḿ]{1,6}\s*[)）]")
 _MARKER = re.compile(r"\[\d+\]")
 
 # Metric name → True when higher is better. The order is the order of every table and chart.
@@ -61,7 +61,7 @@ METRICS: dict[str, bool] = {
 
 def key(text: str) -> str:
     """The comparison form of ``text``: normalised, without pinyin glosses, whitespace or case."""
-    return compact(_GLOSS.sub("", text))
+    return compact(strip_glosses(text))
 
 
 def holds(chunk_key: str, evidence_key: str) -> bool:
