@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from dataclasses import dataclass
 
 from chromadb.errors import NotFoundError
 
@@ -22,6 +23,16 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 REFRESH_SECONDS = 5.0  # how often to check whether another process (or replica) changed the collection
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    """Chunks, their positions and BM25 over them: replaced as one object, so a search that runs while
+    another thread reloads never pairs one version's positions with another's chunks."""
+
+    chunks: list[Chunk]
+    by_id: dict[str, int]
+    lexical: LexicalIndex
+
+
 class Retriever:
     """Holds the BM25 index in memory, rebuilt from the collection whenever it changes."""
 
@@ -31,10 +42,12 @@ class Retriever:
         self._lock = threading.Lock()
         self._checked = 0.0
         self._version: tuple[str, int, str | None] | None = None
-        self.chunks: list[Chunk] = []
-        self._by_id: dict[str, int] = {}
-        self._lexical = LexicalIndex([])
+        self._index = _Snapshot([], {}, LexicalIndex([]))
         self.refresh(force=True)
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        return self._index.chunks
 
     def refresh(self, force: bool = False) -> None:
         """Reload chunks and rebuild BM25 if the collection changed (cheap check, at most every few s)."""
@@ -49,8 +62,7 @@ class Retriever:
             if version[0] != str(self.store._collection.id):  # noqa: SLF001 - rebuilt by another process
                 self.store = vectorstore(self.settings)
             chunks, token_lists = load_chunks(self.store)
-            self.chunks, self._by_id = chunks, {c.id: i for i, c in enumerate(chunks)}
-            self._lexical = LexicalIndex(token_lists)
+            self._index = _Snapshot(chunks, {c.id: i for i, c in enumerate(chunks)}, LexicalIndex(token_lists))
             self._version = version
 
     def _current_version(self) -> tuple[str, int, str | None]:
@@ -62,36 +74,38 @@ class Retriever:
             collection = vectorstore(self.settings)._collection  # noqa: SLF001
         return str(collection.id), collection.count(), (collection.metadata or {}).get(GENERATION)
 
-    def dense(self, question: str, n: int) -> list[tuple[int, float]]:
+    def dense(self, question: str, n: int, index: _Snapshot | None = None) -> list[tuple[int, float]]:
         """(chunk position, cosine similarity) of the n nearest chunks."""
-        if not self.chunks:
+        index = index or self._index
+        if not index.chunks:
             return []
         vector = self.store.embeddings.embed_query(question)
-        found = self.store.similarity_search_by_vector_with_relevance_scores(vector, k=min(n, len(self.chunks)))
+        found = self.store.similarity_search_by_vector_with_relevance_scores(vector, k=min(n, len(index.chunks)))
         # langchain-chroma returns the collection's distance; ours is cosine distance = 1 - cosine.
-        return [(self._by_id[doc.id], 1.0 - dist) for doc, dist in found if doc.id in self._by_id]
+        return [(index.by_id[doc.id], 1.0 - dist) for doc, dist in found if doc.id in index.by_id]
 
-    def lexical(self, question: str, n: int) -> list[tuple[int, float]]:
+    def lexical(self, question: str, n: int, index: _Snapshot | None = None) -> list[tuple[int, float]]:
         """(chunk position, BM25 score) of the n best keyword matches."""
-        return self._lexical.search(tokenize(question), n)
+        return (index or self._index).lexical.search(tokenize(question), n)
 
     def idf(self, word: str) -> float:
-        return self._lexical.idf(word)
+        return self._index.lexical.idf(word)
 
     def search(self, question: str, k: int | None = None) -> list[Hit]:
         """The k best chunks by weighted RRF of both rankings."""
         self.refresh()
         k = k or self.settings.k
         n = max(self.settings.candidates, k)
-        dense = self.dense(question, n)
+        index = self._index
+        dense = self.dense(question, n, index)
         # A question without Chinese shares only stray Latin words (AI, GPT) with the articles: BM25 on
         # those is noise that outvotes the dense side, so such questions are ranked by meaning alone.
-        lexical = self.lexical(question, n) if _CJK.search(question) else []
+        lexical = self.lexical(question, n, index) if _CJK.search(question) else []
         fused: dict[int, Hit] = {}
         for ranking, weight, field in ((dense, self.settings.dense_weight, "dense"),
                                        (lexical, self.settings.lexical_weight, "lexical")):
             for rank, (pos, score) in enumerate(ranking):
-                hit = fused.setdefault(pos, Hit(chunk=self.chunks[pos], score=0.0, rank=0))
+                hit = fused.setdefault(pos, Hit(chunk=index.chunks[pos], score=0.0, rank=0))
                 hit.score += weight / (self.settings.rrf_k + rank + 1)
                 setattr(hit, field, score)
         ranked = sorted(fused.values(), key=lambda h: -h.score)[:k]
