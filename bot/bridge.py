@@ -33,7 +33,7 @@ now currently current latest recent recently
 
 _ENTRY = re.compile(r"^\S+ (\S+) \[([^\]]*)\] /(.*)/$")
 _HANZI = re.compile(r"[\u3400-\u9fff]+")
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*[A-Za-z0-9+]|[A-Za-z]")
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9+.\-']*[A-Za-z0-9+]|[A-Za-z]")
 _NOT_A_GLOSS = ("variant of", "see ", "surname", "cl:", "old variant", "abbr", "used in")
 _HEAD = "~"  # key prefix: a word of a two-word gloss (峰会 "summit meeting" is found by "summit")
 
@@ -115,45 +115,68 @@ def _split_syllables(word: str, syllables: frozenset[str]) -> list[str] | None:
 
 
 @dataclass(frozen=True)
+class Rendering:
+    """One English content word or dictionary phrase of a question and the Chinese it may stand for."""
+
+    text: str
+    words: frozenset[str]  # dictionary renderings (峰会, 高峰, …)
+    syllables: tuple[str, ...]  # when it reads as a pinyin name: xue lan
+
+
+def renderings(question: str, d: Dictionary | None = None) -> list[Rendering]:
+    """The question's content words, longest dictionary phrase first (computing power, not computing
+    + power); a capitalised run that reads as pinyin (Xue Lan, Li Lihui) is one name."""
+    d = d or dictionary()
+    raw = [re.sub(r"'s$", "", w) for w in _WORD.findall(question.replace("’", "'"))]
+    # numbers are the exact-term check's job (bot.evidence); a lone 1 would be "found" anywhere
+    raw = [w for w in raw if w.lower() not in STOPWORDS and re.search("[A-Za-z]", w)]
+    words = [w.lower() for w in raw]
+    out, i = [], 0
+    while i < len(words):
+        run = _pinyin_run(raw, i, d.syllables)
+        for n in [len(run)] if run else [3, 2, 1]:
+            if i + n > len(words):
+                continue
+            phrase = " ".join(words[i : i + n])
+            forms = _forms(phrase) if n == 1 else [phrase]
+            found = set().union(*(d.translations.get(f, ()) for f in forms))
+            if n == 1:
+                found |= set().union(*(d.translations.get(_HEAD + f, ()) for f in forms))
+            if found or run or n == 1:
+                syllables = tuple(s for w in run for s in _split_syllables(w.lower(), d.syllables) or ())
+                out.append(Rendering(phrase, frozenset(found), syllables))
+                i += n
+                break
+    return out
+
+
+def sounds(text: str, d: Dictionary | None = None) -> str:
+    """The text's characters as toneless pinyin, space-separated (薛澜 → xue lan)."""
+    d = d or dictionary()
+    return " ".join(d.pinyin.get(ch, ch) for ch in text)
+
+
+@dataclass(frozen=True)
 class Term:
-    """One English content word or dictionary phrase of the question, and whether the passages have it."""
+    """A rendering of the question and whether the passages have it."""
 
     text: str
     found: bool
 
 
-def terms(question: str, passages: str, d: Dictionary | None = None) -> list[Term]:
-    """The question's content words and phrases (longest dictionary phrase first) that can be looked for
-    in the (normalised, simplified) passages; words with no rendering at all are not returned."""
-    d = d or dictionary()
-    raw = [re.sub(r"'s$", "", w) for w in _WORD.findall(question.replace("’", "'"))]
-    raw = [w for w in raw if w.lower() not in STOPWORDS]
-    words = [w.lower() for w in raw]
-    lower = passages.lower()
-    sounds = " " + " ".join(d.pinyin.get(ch, ch) for ch in passages) + " "
-    out, i = [], 0
-    while i < len(words):
-        run = _pinyin_run(raw, i, d.syllables)
-        sizes = [len(run)] if run else [3, 2, 1]
-        for n in sizes:
-            if i + n > len(words):
-                continue
-            phrase = " ".join(words[i : i + n])
-            forms = _forms(phrase) if n == 1 else [phrase]
-            renderings = set().union(*(d.translations.get(f, ()) for f in forms))
-            if n == 1:
-                renderings |= set().union(*(d.translations.get(_HEAD + f, ()) for f in forms))
-            literal = re.search(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])", lower) is not None
-            syllables = [s for w in run for s in _split_syllables(w.lower(), d.syllables) or ()]
-            said = bool(syllables) and f" {' '.join(syllables)} " in sounds
-            if not (renderings or literal or run or n == 1):
-                continue
-            # A name of two or more syllables that the passages lack counts against the question (Zhang
-            # San is in none of them); one syllable (Li) could be anything and only counts when found.
-            if renderings or literal or said or len(syllables) >= 2:
-                out.append(Term(phrase, literal or said or any(r in passages for r in renderings)))
-            i += n
-            break
+def terms(question: str, passages: str) -> list[Term]:
+    """The question's words that can be looked for in the (normalised, simplified) passages: found when
+    there literally, as one of their Chinese renderings, or (names) as characters with that pinyin.
+    Words with no rendering that are not in the passages either are not returned: nothing to judge by.
+    A name of two or more syllables the passages lack counts against the question (Zhang San is in
+    none of them); one syllable (Li) could be anything and only counts when found."""
+    lower, said = passages.lower(), f" {sounds(passages)} "
+    out = []
+    for r in renderings(question):
+        literal = re.search(rf"(?<![a-z]){re.escape(r.text)}(?![a-z])", lower) is not None
+        named = bool(r.syllables) and f" {' '.join(r.syllables)} " in said
+        if r.words or literal or named or len(r.syllables) >= 2:
+            out.append(Term(r.text, literal or named or any(w in passages for w in r.words)))
     return out
 
 
