@@ -115,42 +115,84 @@ def ingest(paths: list[Path] | None = None, *, rebuild: bool = False, settings: 
     with Progress(*columns, disable=not progress, transient=False) as bar:
         file_task = bar.add_task("文章", total=len(files))
         chunk_task = bar.add_task("片段", total=0)
+        writer = _Writer(store, report, bar, chunk_task)
         for path in files:
             bar.update(file_task, description=f"文章 {path.name}")
             try:
-                _ingest_file(path, store, settings, report, bar, chunk_task)
+                writer.put(_prepare(path, store, settings))
             except CleanError as err:
                 report.failed.append((path.name, str(err)))
             except Exception as err:  # noqa: BLE001 - one bad file must not stop the others
                 log.exception("ingest failed for %s", path)
                 report.failed.append((path.name, f"{type(err).__name__}: {err}"))
             bar.advance(file_task)
+        writer.flush()
     return report
 
 
-def _ingest_file(path: Path, store: Chroma, settings: Settings, report: IngestReport,
-                 bar: Progress, chunk_task: int) -> None:
+@dataclass
+class _Update:
+    """One file's change to the index: chunks to add (with metadata), ids to drop once they are in."""
+
+    name: str
+    source: str
+    new: list[tuple[Chunk, dict[str, str | int]]]
+    stale: set[str]
+    skipped: int
+
+
+def _prepare(path: Path, store: Chroma, settings: Settings) -> _Update:
     doc = load_document(path)
     chunks = chunk_document(doc, settings.chunk_tokens, settings.chunk_overlap_tokens)
     old_ids = set(store.get(where={"source": doc.source}, include=[])["ids"])
-    new = [c for c in chunks if c.id not in old_ids]
-    bar.update(chunk_task, total=(bar.tasks[chunk_task].total or 0) + len(new))
-    for i in range(0, len(new), EMBED_BATCH):
-        batch = new[i : i + EMBED_BATCH]
-        store.add_texts(
-            texts=[c.text for c in batch],
-            metadatas=[_metadata(c, doc.sha256) for c in batch],
-            ids=[c.id for c in batch],
-        )
-        bar.advance(chunk_task, len(batch))
-    stale = old_ids - {c.id for c in chunks}
-    if stale:
-        store.delete(ids=sorted(stale))
-        store._collection.modify(metadata={GENERATION: uuid.uuid4().hex})  # noqa: SLF001 - see GENERATION
-    report.documents.append(doc.source)
-    report.added += len(new)
-    report.skipped += len(chunks) - len(new)
-    report.removed += len(stale)
+    new = [(c, _metadata(c, doc.sha256)) for c in chunks if c.id not in old_ids]
+    return _Update(path.name, doc.source, new, old_ids - {c.id for c in chunks}, len(chunks) - len(new))
+
+
+class _Writer:
+    """Writes files' chunks in shared batches: a directory of thousands of one-chunk files would
+    otherwise pay one embedding call and one Chroma write per file (0.07 s each, ~3x the batched cost).
+    A file's stale chunks are deleted only after its new ones are stored, and a failed write fails
+    just the files whose chunks it carried."""
+
+    def __init__(self, store: Chroma, report: IngestReport, bar: Progress, chunk_task: int) -> None:
+        self.store, self.report, self.bar, self.chunk_task = store, report, bar, chunk_task
+        self.pending: list[_Update] = []
+
+    def put(self, update: _Update) -> None:
+        self.bar.update(self.chunk_task, total=(self.bar.tasks[self.chunk_task].total or 0) + len(update.new))
+        self.pending.append(update)
+        if sum(len(u.new) for u in self.pending) >= EMBED_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        pending, self.pending = self.pending, []
+        rows = [row for u in pending for row in u.new]
+        try:
+            for i in range(0, len(rows), EMBED_BATCH):
+                batch = rows[i : i + EMBED_BATCH]
+                self.store.add_texts(texts=[c.text for c, _ in batch], metadatas=[m for _, m in batch],
+                                     ids=[c.id for c, _ in batch])
+                self.bar.advance(self.chunk_task, len(batch))
+        except Exception as err:  # noqa: BLE001 - report the files, keep going with the next batch
+            log.exception("writing chunks failed for %s", ", ".join(u.name for u in pending))
+            self.report.failed += [(u.name, f"{type(err).__name__}: {err}") for u in pending]
+            return
+        for u in pending:
+            try:
+                self._finish(u)
+            except Exception as err:  # noqa: BLE001 - its new chunks are in; the next run drops the old
+                log.exception("removing old chunks failed for %s", u.name)
+                self.report.failed.append((u.name, f"{type(err).__name__}: {err}"))
+
+    def _finish(self, u: _Update) -> None:
+        if u.stale:
+            self.store.delete(ids=sorted(u.stale))
+            self.store._collection.modify(metadata={GENERATION: uuid.uuid4().hex})  # noqa: SLF001 - see GENERATION
+        self.report.documents.append(u.source)
+        self.report.added += len(u.new)
+        self.report.skipped += u.skipped
+        self.report.removed += len(u.stale)
 
 
 def load_chunks(store: Chroma) -> tuple[list[Chunk], list[list[str]]]:
