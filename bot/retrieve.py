@@ -16,7 +16,7 @@ from chromadb.errors import NotFoundError
 
 from bot.config import Settings, get_settings
 from bot.lexical import LexicalIndex, tokenize
-from bot.store import GENERATION, load_chunks, vectorstore
+from bot.store import GENERATION, load_chunks, local_writes, vectorstore
 from bot.types import Chunk, Hit
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -41,6 +41,7 @@ class Retriever:
         self.store = vectorstore(self.settings)
         self._lock = threading.Lock()
         self._checked = 0.0
+        self._writes = local_writes()
         self._version: tuple[str, int, str | None] | None = None
         self._index = _Snapshot([], {}, LexicalIndex([]))
         self.refresh(force=True)
@@ -50,12 +51,13 @@ class Retriever:
         return self._index.chunks
 
     def refresh(self, force: bool = False) -> None:
-        """Reload chunks and rebuild BM25 if the collection changed (cheap check, at most every few s)."""
-        now = time.monotonic()
-        if not force and now - self._checked < REFRESH_SECONDS:
+        """Reload chunks and rebuild BM25 if the collection changed: checked at most every few seconds,
+        and at once after an ingest in this process."""
+        now, writes = time.monotonic(), local_writes()
+        if not force and now - self._checked < REFRESH_SECONDS and writes == self._writes:
             return
         with self._lock:
-            self._checked = now
+            self._checked, self._writes = now, writes
             version = self._current_version()
             if not force and version == self._version:
                 return

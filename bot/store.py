@@ -34,6 +34,13 @@ LOAD_PAGE = 5000  # chunks per read when loading the whole collection (see load_
 # the chunk count alone misses an edit that replaces as many chunks as it removes (additions alone
 # always change the count, and a rebuild changes the collection id).
 GENERATION = "qabot_generation"
+_writes = 0  # ingests that changed the index in this process (see local_writes)
+
+
+def local_writes() -> int:
+    """How many ingests changed the index in this process: a retriever here reloads as soon as this
+    moves, instead of within ``bot.retrieve.REFRESH_SECONDS`` as it does for other processes' writes."""
+    return _writes
 
 
 @dataclass
@@ -127,6 +134,9 @@ def ingest(paths: list[Path] | None = None, *, rebuild: bool = False, settings: 
                 report.failed.append((path.name, f"{type(err).__name__}: {err}"))
             bar.advance(file_task)
         writer.flush()
+    if rebuild or report.added or report.removed:
+        global _writes
+        _writes += 1
     return report
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.chain import QuestionError, answer, retriever
+from bot.chain import QuestionError, answer
 from bot.clean import load_document
 from bot.config import REFUSAL, ROOT, Settings
 from bot.store import client, ingest
@@ -68,11 +68,8 @@ def nothing_lost(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 def _ingest(kb: KB, paths: list[Path]):
-    """Ingest, then let the chat's shared retriever pick the change up now rather than within
-    ``bot.retrieve.REFRESH_SECONDS`` (what a running app does on its own)."""
-    report = ingest(paths, settings=kb.settings, progress=False)
-    retriever(kb.settings).refresh(force=True)
-    return report
+    """Ingest in this process: the chat's shared retriever sees the change on its next question."""
+    return ingest(paths, settings=kb.settings, progress=False)
 
 
 def _assert_180(result: dict) -> None:

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from bot.config import Settings
+from bot.retrieve import Retriever
 from bot.store import ingest, vectorstore
 from tests.conftest import copy_article
 
@@ -64,3 +65,15 @@ def test_collection_reopens_in_a_new_process_with_its_registered_embedding(tmp_s
     name, best = out.stdout.splitlines()[:2]
     assert name == "E5ChromaFunction"
     assert "600亿参数" in best
+
+
+def test_a_retriever_in_the_same_process_sees_an_ingest_at_once(tmp_settings: Settings):
+    """Not within bot.retrieve.REFRESH_SECONDS: the next search after ingest() already has the file."""
+    (tmp_settings.articles_dir / "a.txt").write_text("算力是数字经济的底座。", encoding="utf-8")
+    ingest(settings=tmp_settings, progress=False)
+    retriever = Retriever(tmp_settings)
+    assert [h.chunk.source for h in retriever.search("算力", 5)] == ["a.txt"]
+    (tmp_settings.articles_dir / "b.txt").write_text("布莱切利宣言由28个国家和欧盟签署。", encoding="utf-8")
+    ingest(settings=tmp_settings, progress=False)
+    assert retriever.search("布莱切利宣言", 1)[0].chunk.source == "b.txt"
+    assert len(retriever.chunks) == 2
