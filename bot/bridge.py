@@ -28,7 +28,8 @@ those there here as into about according article articles text passage passages 
 english tell say said says mention mentioned can could would should will shall may might has have had not
 no yes if than then so such all any some more most other one also just only very give list name named
 describe explain question questions reply respond something someone thing things today tomorrow yesterday
-now currently current latest recent recently
+now currently current latest recent recently summarize summarise summary overview main point points key
+content contents report story interview
 """.split())
 
 _ENTRY = re.compile(r"^\S+ (\S+) \[([^\]]*)\] /(.*)/$")

@@ -25,7 +25,7 @@ _SCAFFOLD = re.compile(
     "|".join(sorted((
         "多少", "多大", "多久", "多长", "什么", "哪些", "哪几", "哪个", "哪里", "怎么样", "怎么", "怎样", "如何", "是否", "为什么", "为啥",
         "分别", "到底", "具体", "大概", "大约", "文章里", "文章", "文中", "这几篇", "这些", "这篇", "那个", "这个",
-        "一下", "请问", "简单概括", "概括", "主要讲了", "讲了", "提到", "说的", "说法", "认为", "觉得", "有没有",
+        "一下", "请问", "简单概括", "概括", "总结", "主要讲了", "讲了", "主要内容", "主要观点", "核心观点", "主要", "内容", "报道", "那篇", "该文", "本文", "全文", "提到", "说的", "说法", "认为", "觉得", "有没有",
         "跟人比", "回事", "按照", "根据", "据", "里", "吗", "呢", "吧", "啊", "的", "了", "是", "和", "与", "跟",
         "及", "对", "在", "把", "被", "都", "有", "几", "谁", "哪", "么", "说", "讲", "给", "要", "会", "能",
     ), key=len, reverse=True))
@@ -217,6 +217,9 @@ def relevance(question: str, hits: list[Hit], idf: Callable[[str], float]) -> fl
     for clause in _CLAUSE.split(normalize(question)):
         words = {w for w in jieba.lcut_for_search(clause)
                  if len(w) >= 2 and _is_word(w) and not _SCAFFOLD.fullmatch(w) and w not in STOPWORDS}
+        if not words:  # jieba cut a name into single characters (讯 / 飞): its bigrams stand in
+            words = {run[i : i + 2] for run in _CJK_RUN.findall(_SCAFFOLD.sub(" ", clause))
+                     for i in range(len(run) - 1)} - STOPWORDS
         weights = {w: idf(w) for w in words}
         total = sum(weights.values())
         if total:

@@ -90,6 +90,10 @@ class Retriever:
         """(chunk position, BM25 score) of the n best keyword matches."""
         return (index or self._index).lexical.search(tokenize(question), n)
 
+    def article(self, source: str) -> list[Chunk]:
+        """Every chunk of one article, in document order."""
+        return [c for c in self._index.chunks if c.source == source]
+
     def idf(self, word: str) -> float:
         return self._index.lexical.idf(word)
 

@@ -17,6 +17,7 @@ from bot.chunk import sentences
 from bot.config import Settings
 from bot.embeddings import E5Embeddings
 from bot.evidence import Sentence, question_terms, score_sentences
+from bot.overview import asks_overview, key_sentences
 from bot.textnorm import normalize, to_simplified
 from bot.types import Hit
 
@@ -31,6 +32,8 @@ def select(question: str, hits: list[Hit], limit: int) -> list[Sentence]:
     stay within reach of the best score. Sentences come from the best sentence's article, or — for a
     question across articles (分别, 这些文章) — from each article that speaks of it well enough.
     Overview questions may take more sentences."""
+    if asks_overview(question):
+        return key_sentences(question, hits, limit + 1)
     scored = score_sentences(question, hits)
     if not _HAS_CJK.search(question):
         scored = _rescore_by_meaning(question, hits, scored)
