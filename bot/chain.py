@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 
-from bot import citations, overview, rewrite
+from bot import citations, lists, overview, rewrite
 from bot.config import LLM_UNAVAILABLE_NOTICE, REFUSAL, Settings, get_settings
 from bot.evidence import answerable, score_sentences
 from bot.providers import PROVIDERS, get_runnable
@@ -87,9 +87,12 @@ def stream(question: str, history: Sequence[tuple[str, str]] | None = None, *, p
         index = retriever(settings)
         hits = index.search(rewritten, k or settings.k) if rewritten else []
     with _timed(timings, "gate"):
-        ok, why = answerable(rewritten, hits, score_sentences(rewritten, hits)[:GATE_SENTENCES], index.idf)
+        best = score_sentences(rewritten, hits)[:GATE_SENTENCES]
+        ok, why = answerable(rewritten, hits, best, index.idf)
     if ok and overview.asks_overview(rewritten):  # the article's gist, not the lines that repeat the question
         hits = overview.expand(rewritten, hits, index.article(hits[0].chunk.source), k or settings.k)
+    elif ok:  # a list whose items open paragraphs far apart (其一 … 其二 …): bring the other items' passages
+        hits = lists.complete(hits, [(hits[s.hit].chunk.source, s.start, s.text) for s in best], index.article)
     answer = Answer(question=text, rewritten=rewritten if rewritten not in (text, "") else None, text=REFUSAL,
                     refused=True, provider=name, retrieved=hits, timings_ms=timings)
     if not ok:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from langchain_core.runnables import Runnable, RunnableGenerator
 
+from bot import lists
 from bot.chunk import sentences
 from bot.config import Settings
 from bot.embeddings import E5Embeddings
@@ -61,7 +62,12 @@ def select(question: str, hits: list[Hit], limit: int) -> list[Sentence]:
         chosen.append(sentence)
         covered |= new
     chosen += _continuations(chosen, hits, room=limit + 2 - len(chosen))
-    return sorted(chosen, key=lambda s: (s.hit, s.start))
+    chosen += _list_items(chosen, hits)
+    # each article's sentences in document order (a list reads 其一, 其二, 其三), articles by best passage
+    first = {}
+    for s in sorted(chosen, key=lambda s: s.hit):
+        first.setdefault(hits[s.hit].chunk.source, s.hit)
+    return sorted(chosen, key=lambda s: (first[hits[s.hit].chunk.source], s.start))
 
 
 def _rescore_by_meaning(question: str, hits: list[Hit], scored: list[Sentence]) -> list[Sentence]:
@@ -80,6 +86,7 @@ def _rescore_by_meaning(question: str, hits: list[Hit], scored: list[Sentence]) 
 
 _ENUMERATOR = re.compile(r"^[“\"]?(?:一是|二是|三是|四是|其一|其二|其三|其四|首先|其次|再次|最后|第[一二三四五六]|此外|同时|另外|"
                          r"具体|包括|例如|比如|即|[1-9一二三四五六][、.．]|[“\"][\w+]{1,3}[”\"]是)")
+ADJACENT = 3  # characters between two sentences that still follow each other (spaces, a line break)
 _ANNOUNCES_LIST = re.compile(r"[有几两三四五六七八九十]大|以下|如下|分为|包括|几个方面|几方面")
 
 
@@ -93,10 +100,12 @@ def _continuations(chosen: list[Sentence], hits: list[Hit], room: int) -> list[S
         source = hits[s.hit].chunk.source
         following = [f for f in _article_sentences(hits, source) if f.start >= s.end][: 10 if (
             listing := bool(_ANNOUNCES_LIST.search(s.text))) else 3]
-        previous = s.text.rstrip()
+        previous, end = s.text.rstrip(), s.end
         for f in following:
+            if f.start - end > ADJACENT:  # the passages skip text here: what follows is not its continuation
+                break
             joined = previous[-1:] in ":：;；"
-            previous = f.text.rstrip()
+            previous, end = f.text.rstrip(), f.end
             if len(extra) >= room:
                 break
             if not (joined or _ENUMERATOR.match(f.text)):
@@ -106,6 +115,22 @@ def _continuations(chosen: list[Sentence], hits: list[Hit], room: int) -> list[S
             if (source, f.start) not in taken:
                 taken.add((source, f.start))
                 extra.append(f)
+    return extra
+
+
+def _list_items(chosen: list[Sentence], hits: list[Hit]) -> list[Sentence]:
+    """The rest of a list a chosen sentence is in or announces (其一 chosen: 其二, 其三; 四大挑战: the four),
+    wherever in the passages they are — the chain has added the passages that hold them
+    (``bot.lists.complete``)."""
+    taken = {(hits[s.hit].chunk.source, s.start) for s in chosen}
+    extra: list[Sentence] = []
+    for s in chosen:
+        source = hits[s.hit].chunk.source
+        later = [f for f in _article_sentences(hits, source) if f.start > s.start]
+        for i in lists.members((s.start, s.text), [(f.start, f.text) for f in later]):
+            if (source, later[i].start) not in taken:
+                taken.add((source, later[i].start))
+                extra.append(later[i])
     return extra
 
 
