@@ -87,6 +87,9 @@ def serve(settings: Settings, sock: socket.socket) -> None:
     app = build_app(settings)
     shown = "localhost" if settings.host in ("0.0.0.0", "::") else settings.host
     proxied = f"，经反向代理对外路径为 {settings.root_path}" if settings.root_path else ""
+    # listen before saying so: a client that connects between the message and uvicorn's own listen()
+    # would be refused (seen under load in tests/test_app.py); this way it waits in the backlog
+    sock.listen(2048)
     print(f"聊天已启动: http://{shown}:{settings.port}/{proxied}  (Ctrl+C 退出)", flush=True)
     # Open browser tabs and API clients hold event streams: do not let them stall Ctrl+C / SIGTERM.
     config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=GRACEFUL_SECONDS)
