@@ -13,7 +13,7 @@ import logging
 import re
 import time
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 
@@ -99,13 +99,13 @@ def stream(question: str, history: Sequence[tuple[str, str]] | None = None, *, p
         log.info("refused %r: %s", rewritten, why)
         yield REFUSAL
     else:
-        yield from _generate(answer, rewritten, hits, settings, timings)
+        yield from _generate(answer, rewritten, hits, settings, timings, index.share)
     timings["total"] = (time.perf_counter() - started) * 1000
     yield answer
 
 
 def _generate(answer: Answer, question: str, hits: list[Hit], settings: Settings,
-              timings: dict[str, float]) -> Iterator[str]:
+              timings: dict[str, float], share: Callable[[str], float]) -> Iterator[str]:
     """Run the provider (streaming), verify, and fill ``answer``; fall back to extractive on failure."""
     inputs = {"question": question, "hits": hits}
     draft = ""
@@ -120,11 +120,11 @@ def _generate(answer: Answer, question: str, hits: list[Hit], settings: Settings
             log.warning("provider %s failed (%s); answering extractively", answer.provider, type(err).__name__)
             answer.notice, draft = LLM_UNAVAILABLE_NOTICE, ""
     with _timed(timings, "verify"):
-        text, cited, refused = citations.build(draft, hits) if draft else ("", [], False)
+        text, cited, refused = citations.build(draft, hits, share) if draft else ("", [], False)
         if not text and not refused:  # nothing the LLM said could be verified (or it failed)
             if answer.provider != "extractive" and answer.notice is None:
                 answer.notice = UNVERIFIED_NOTICE
-            text, cited, refused = citations.build(get_runnable("extractive", settings).invoke(inputs), hits)
+            text, cited, refused = citations.build(get_runnable("extractive", settings).invoke(inputs), hits, share)
     answer.text, answer.citations, answer.refused = (text or REFUSAL), cited, refused or not text
 
 

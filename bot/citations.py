@@ -3,14 +3,20 @@
 Each sentence of the draft must be supported by a passage it cites: its text found verbatim in the
 passage (after normalisation, so a simplified sentence matches a traditional source), or — for an LLM's
 paraphrase — a passage sentence covering most of its terms and containing every number it states. The
-quote attached is the passage's own text, cut from the cleaned document. A sentence that no passage
-supports is dropped (an LLM's invention); a marker pointing at the wrong passage is re-pointed.
+quote attached is the passage's own text, cut from the cleaned document. A paraphrase must also not
+bring in a name the collection uses elsewhere (a noun rare in the collection and missing from the passage):
+"Sora是百度推出的" covers most of "OpenAI推出了…Sora" but moves the tool to another company. A sentence
+that no passage supports is dropped (an LLM's invention); a marker pointing at the wrong passage is
+re-pointed.
 Citations are renumbered 1, 2, … in order of first use.
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from jieba import posseg
 
 from bot.chunk import sentences
 from bot.config import REFUSAL
@@ -24,6 +30,13 @@ _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 # LLMs format answers as Markdown lists; a list number ("2. ") is no figure of the claim, and "**" no text.
 _LIST_MARK = re.compile(r"^(?:[-*•·]\s*|\d{1,2}(?:[.)）]\s+|、)|[（(]\d{1,2}[)）]\s*)")
 MIN_SUPPORT = 0.6  # share of a paraphrased sentence's terms that its quote must contain
+RARE_SHARE = 0.05  # a noun in at most this share of the chunks names something specific (百度, 孔蓉)
+
+
+def _nouns(text: str) -> set[str]:
+    """Nouns, abbreviations and Latin words of the text (jieba's tags: 百度 n, 华为 nr, sora eng): verbs
+    and the like are how a paraphrase differs, names are what it must not change."""
+    return {w for w, tag in posseg.lcut(normalize(text)) if len(w) >= 2 and (tag[:1] == "n" or tag in ("eng", "j"))}
 
 
 @dataclass
@@ -52,8 +65,9 @@ def _strip_end(text: str) -> str:
     return text.rstrip("。！？!?；;…,，.、 ").lstrip("”’」』")
 
 
-def locate(claim: str, hit: Hit) -> tuple[int, int, float] | None:
-    """Where in the passage ``claim`` is supported: (start, end) in the chunk text and a support score."""
+def locate(claim: str, hit: Hit, share: Callable[[str], float] = lambda _: 0.0) -> tuple[int, int, float] | None:
+    """Where in the passage ``claim`` is supported: (start, end) in the chunk text and a support score.
+    ``share`` tells how common a word is in the collection (share of chunks; 0 when unknown)."""
     chunk = hit.chunk.text
     needle = normalize(_strip_end(claim))
     if len(needle) >= 4:
@@ -63,6 +77,9 @@ def locate(claim: str, hit: Hit) -> tuple[int, int, float] | None:
             while end < len(chunk) and chunk[end] in "。！？!?；;…”’」』":  # keep the sentence's own ending
                 end += 1
             return at, end, 1.0
+    passage = normalize(chunk)
+    if any(0 < share(w) <= RARE_SHARE and w not in passage for w in _nouns(claim)):
+        return None  # a name from elsewhere in the collection: the paraphrase mixes sources up
     terms = question_terms(claim)
     numbers = set(_NUMBER.findall(normalize(claim)))
     best: tuple[int, int, float] | None = None
@@ -76,15 +93,16 @@ def locate(claim: str, hit: Hit) -> tuple[int, int, float] | None:
     return best
 
 
-def build(draft: str, hits: list[Hit]) -> tuple[str, list[Citation], bool]:
-    """The verified answer text, its citations, and whether it is a refusal."""
+def build(draft: str, hits: list[Hit], share: Callable[[str], float] = lambda _: 0.0,
+          ) -> tuple[str, list[Citation], bool]:
+    """The verified answer text, its citations, and whether it is a refusal. ``share``: see ``locate``."""
     if REFUSAL in draft or not draft.strip():
         return REFUSAL, [], True
     out: list[str] = []
     citations: list[Citation] = []
     index: dict[tuple[str, int, int], int] = {}
     for claim in split_claims(draft):
-        support = _support(claim, hits)
+        support = _support(claim, hits, share)
         if support is None:
             continue
         hit, (a, b, score) = support
@@ -101,11 +119,12 @@ def build(draft: str, hits: list[Hit]) -> tuple[str, list[Citation], bool]:
     return "".join(out), citations, False
 
 
-def _support(claim: Claim, hits: list[Hit]) -> tuple[Hit, tuple[int, int, float]] | None:
+def _support(claim: Claim, hits: list[Hit], share: Callable[[str], float],
+             ) -> tuple[Hit, tuple[int, int, float]] | None:
     """The cited passage that supports the claim best, else any other passage that does."""
     cited = [i for i in claim.cited if 0 <= i < len(hits)]
     for group in (cited, [i for i in range(len(hits)) if i not in cited]):
-        found = [(hits[i], loc) for i in group if (loc := locate(claim.text, hits[i]))]
+        found = [(hits[i], loc) for i in group if (loc := locate(claim.text, hits[i], share))]
         if found:
             return max(found, key=lambda f: f[1][2])
     return None

@@ -59,14 +59,21 @@ class LexicalIndex:
             self._bm25.index(token_lists, show_progress=False)
         self._vocab = set(self._bm25.vocab_dict) if self.size else set()
 
+    def doc_freq(self, token: str) -> int:
+        """How many chunks contain the token."""
+        if token not in self._vocab:
+            return 0
+        indptr = self._bm25.scores["indptr"]
+        i = self._bm25.vocab_dict[token]
+        return int(indptr[i + 1] - indptr[i])
+
     def idf(self, token: str) -> float:
         """Inverse document frequency; a word the collection has never seen gets the highest value."""
-        doc_freq = 0
-        if token in self._vocab:
-            indptr = self._bm25.scores["indptr"]
-            i = self._bm25.vocab_dict[token]
-            doc_freq = int(indptr[i + 1] - indptr[i])
-        return float(np.log(1 + self.size / (1 + doc_freq)))
+        return float(np.log(1 + self.size / (1 + self.doc_freq(token))))
+
+    def share(self, token: str) -> float:
+        """Share of the chunks that contain the token (0 for one the collection never uses)."""
+        return self.doc_freq(token) / self.size if self.size else 0.0
 
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         known = [t for t in query_tokens if t in self._vocab]

@@ -97,6 +97,9 @@ class Retriever:
     def idf(self, word: str) -> float:
         return self._index.lexical.idf(word)
 
+    def share(self, word: str) -> float:
+        return self._index.lexical.share(word)
+
     def search(self, question: str, k: int | None = None) -> list[Hit]:
         """The k best chunks by weighted RRF of both rankings."""
         self.refresh()

@@ -63,3 +63,14 @@ def test_markdown_list_items_are_verified_without_their_list_numbers():
     assert not refused
     assert text.startswith("据非官方统计,美、中两国的算力占全球算力的60%左右。[1]")
     assert [c.source for c in cites] == ["a.txt", "b.txt"]
+
+
+def test_paraphrase_may_not_bring_in_a_name_from_elsewhere_in_the_collection():
+    """A rare noun of the collection (here: in 1 of 50 chunks) that the passage lacks moves the fact to
+    someone else; common nouns (in half the chunks) and words the collection never uses do not count."""
+    share = {"华为": 0.02, "百度": 0.02, "平台": 0.5}.get
+    supported = "科大讯飞和华为发布了基于昇腾生态的飞星一号大模型算力平台。[2]"
+    assert build(supported, hits(), lambda w: share(w, 0.0))[1]
+    moved = "科大讯飞和百度发布了基于昇腾生态的飞星一号大模型算力平台。[2]"
+    assert build(moved, hits())[1], "without collection statistics the paraphrase check alone passes it"
+    assert build(moved, hits(), lambda w: share(w, 0.0)) == ("", [], False)

@@ -193,6 +193,22 @@ def test_chain_keeps_the_supported_sentence_and_drops_the_invented_one(indexed: 
 
 
 @pytest.mark.e2e
+def test_chain_drops_a_paraphrase_that_moves_a_fact_to_another_company(indexed: Settings) -> None:
+    """The passage says OpenAI made Sora; 百度 appears elsewhere in the articles. Most of the sentence's
+    words are in the passage and its number too, so only the name check can catch it."""
+    from bot.chain import answer, retriever
+
+    question = "Sora是谁推出的?时长能到多少秒?"
+    hits = retriever(indexed).search(question, indexed.k)
+    n = next(n for n, h in enumerate(hits, 1) if "Sora" in h.chunk.text and "60秒" in h.chunk.text)
+    reply = f"Sora是百度推出的视频生成工具,时长可以达到60秒[{n}]。Sora是OpenAI推出的视频生成工具,时长可以达到60秒[{n}]。"
+    with serve(Script(reply=reply)) as (url, _):
+        result = answer(question, settings=settings(url, store_dir=indexed.store_dir), provider="openai")
+    assert result.notice is None and not result.refused
+    assert "百度" not in result.text and "OpenAI" in result.text and len(result.citations) == 1
+
+
+@pytest.mark.e2e
 @pytest.mark.parametrize("fault", [f for f in FAULTS if f != "ok"] + ["refused"])
 def test_chain_answers_extractively_with_the_notice_when_the_llm_fails(
     indexed: Settings, fault: str, caplog: pytest.LogCaptureFixture
