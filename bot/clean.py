@@ -27,24 +27,54 @@ class CleanError(ValueError):
 # --- decoding -------------------------------------------------------------------------------------------
 
 def decode(raw: bytes) -> str:
-    """Decode UTF-8 (with or without BOM), UTF-16 with BOM, or GBK/GB18030; refuse binary data."""
+    """Decode UTF-8 (with or without BOM), UTF-16 (with BOM, or without one when it reads cleanly), or
+    GBK/GB18030; refuse binary data."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and "\x00" not in text[:4096]:
+        return _not_binary(text)
+    if (text := _utf16_without_bom(raw)) is not None:
+        return text
     if b"\x00" in raw[:4096]:
         raise CleanError("looks binary (NUL bytes), not a text article")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if _control_share(text) > 0.05:
-            raise CleanError("looks binary (too many control characters), not a text article")
-        return text
+    try:
+        return _not_binary(raw.decode("gb18030"))
+    except UnicodeDecodeError:
+        pass
     # Mostly UTF-8 with a few damaged bytes (common in scraped pages): keep it, mark the damage.
     text = raw.decode("utf-8", errors="replace")
     if text.count("\ufffd") > max(10, len(text) // 50):
         raise CleanError("not decodable as UTF-8, UTF-16 or GB18030")
     return text
+
+
+def _not_binary(text: str) -> str:
+    if _control_share(text) > 0.05:
+        raise CleanError("looks binary (too many control characters), not a text article")
+    return text
+
+
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """UTF-16 saved without a byte-order mark (some Windows tools do): taken when one byte order reads
+    as at least 90% Chinese, ASCII and CJK punctuation with no control characters. GBK and UTF-8 bytes
+    read that way give Hangul, Yi and private-use characters instead, so they are never mistaken."""
+    if len(raw) < 2 or len(raw) % 2:
+        return None
+    for codec in ("utf-16-le", "utf-16-be"):
+        try:
+            text = raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        sample = text[:5000]
+        plain = sum(1 for ch in sample if "\u3400" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f"
+                    or "\uff00" <= ch <= "\uffef" or ch in "\n\r\t“”‘’…—·" or " " <= ch <= "~")
+        if plain >= 0.9 * len(sample) and _control_share(text) == 0:
+            return text
+    return None
 
 
 def _control_share(text: str) -> float:

@@ -159,6 +159,8 @@ ENCODED = [  # (file name, codec, BOM prefix, station code, altitude)
     ("utf16le.txt", "utf-16-le", codecs.BOM_UTF16_LE, "ZK103", "4103"),
     ("utf16be.txt", "utf-16-be", codecs.BOM_UTF16_BE, "ZK104", "4104"),
     ("utf8bom.txt", "utf-8", codecs.BOM_UTF8, "ZK105", "4105"),
+    ("utf16le-nobom.txt", "utf-16-le", b"", "ZK106", "4106"),
+    ("utf16be-nobom.txt", "utf-16-be", b"", "ZK107", "4107"),
 ]
 
 
@@ -176,13 +178,6 @@ def test_encoded_files_ingest_and_answer(kb: KB, name: str, codec: str, bom: byt
     result = answer(f"{code}测试站的海拔是多少米？", settings=kb.settings, provider="extractive").to_dict()
     assert altitude in result["answer"] and result["citations"][0]["source"] == name
     assert text.find(result["citations"][0]["quote"]) >= 0
-
-
-def test_utf16_without_bom_is_rejected_by_name(kb: KB) -> None:
-    path = kb.inbox / "utf16-nobom.txt"
-    path.write_bytes("没有字节顺序标记的文件。".encode("utf-16-le"))
-    report = _ingest(kb, [path])
-    assert [n for n, _ in report.failed] == ["utf16-nobom.txt"] and report.failed[0][1]
 
 
 def test_prompt_injection_inside_a_document(kb: KB) -> None:
