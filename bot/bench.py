@@ -467,6 +467,8 @@ def bench(
     if not available():
         console.print(install_hint())
         raise typer.Exit(2)
+    if workdir:
+        workdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="qabot-bench-") as tmp:
         result = run(wanted, workdir or Path(tmp), questions_n, answers)
     Console(width=220).print(table(result))  # to stdout, wide: the figures are the command's output
