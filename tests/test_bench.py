@@ -70,7 +70,7 @@ def test_bench_command_end_to_end(tmp_path: Path) -> None:
     out, png = tmp_path / "bench.json", tmp_path / "bench.png"
     run = subprocess.run(
         [sys.executable, "-m", "bot", "bench", "--sizes", "120,40", "--questions", "6", "--answers", "3",
-         "--json", str(out), "--plot", str(png)],
+         "--json", str(out), "--plot", str(png), "--workdir", str(tmp_path / "kept" / "indexes")],
         env={**os.environ, "BOT_ARTICLES_DIR": str(articles)}, cwd=tmp_path, capture_output=True, text=True,
         timeout=1200,
     )
@@ -92,3 +92,4 @@ def test_bench_command_end_to_end(tmp_path: Path) -> None:
     assert ratios["hybrid_p50_growth_120_over_40"] > 0 and set(ratios["per_size"]) == {"articles", "40", "120"}
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "hybrid" in run.stdout + run.stderr
+    assert (tmp_path / "kept" / "indexes" / "pool.npz").exists()  # --workdir is made and kept
