@@ -82,9 +82,13 @@ class Retriever:
         if not index.chunks:
             return []
         vector = self.store.embeddings.embed_query(question)
-        found = self.store.similarity_search_by_vector_with_relevance_scores(vector, k=min(n, len(index.chunks)))
-        # langchain-chroma returns the collection's distance; ours is cosine distance = 1 - cosine.
-        return [(index.by_id[doc.id], 1.0 - dist) for doc, dist in found if doc.id in index.by_id]
+        # ids and distances only: the chunks are in memory already, and fetching 30 texts and metadata
+        # from Chroma took 2 of the 3 ms the index search costs
+        found = self.store._collection.query(  # noqa: SLF001 - langchain-chroma always includes documents
+            query_embeddings=[vector], n_results=min(n, len(index.chunks)), include=["distances"])
+        # the collection's space is cosine: distance = 1 - cosine similarity
+        return [(index.by_id[cid], 1.0 - dist) for cid, dist in zip(found["ids"][0], found["distances"][0])
+                if cid in index.by_id]
 
     def lexical(self, question: str, n: int, index: _Snapshot | None = None) -> list[tuple[int, float]]:
         """(chunk position, BM25 score) of the n best keyword matches."""
