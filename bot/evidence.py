@@ -18,7 +18,7 @@ from bot import bridge
 from bot.chunk import sentences
 from bot.lexical import STOPWORDS
 from bot.textnorm import normalize
-from bot.types import Hit
+from bot.types import Chunk, Hit
 
 # Question scaffolding: says what kind of answer is wanted, not where it is.
 _SCAFFOLD = re.compile(
@@ -98,6 +98,19 @@ class Sentence:
     text: str
     coverage: float
     score: float
+
+
+def chunk_sentences(chunks: list[Chunk]) -> list[Sentence]:
+    """The sentences of one article's chunks, once each, in document order (``hit`` is the chunk's
+    position in ``chunks``). Overlapping chunks repeat sentences, and a chunk that starts inside an
+    over-long sentence repeats its tail: each is kept once, from where it starts."""
+    found: dict[int, Sentence] = {}
+    for i, chunk in enumerate(chunks):
+        for span in sentences(chunk.text):
+            start, end = chunk.start + span.start, chunk.start + span.end
+            if end not in found or start < found[end].start:
+                found[end] = Sentence(i, start, end, chunk.text[span.start : span.end], 0.0, 0.0)
+    return [found[k] for k in sorted(found)]
 
 
 def score_sentences(question: str, hits: list[Hit]) -> list[Sentence]:

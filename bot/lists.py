@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bot.chunk import sentences
+from bot.evidence import chunk_sentences
 from bot.types import Chunk, Hit
 
 FAMILIES = (
@@ -97,18 +97,18 @@ def complete(hits: list[Hit], best: list[tuple[str, int, str]], article: Callabl
     have = {h.chunk.id for h in hits}
     extra: list[Chunk] = []
     spans: dict[str, list[tuple[int, str]]] = {}
+    chunks: dict[str, list[Chunk]] = {}
     for source, start, _ in best:
-        chunks = article(source)
         if source not in spans:
-            spans[source] = sorted({(c.start + s.start, c.text[s.start : s.end]) for c in chunks
-                                    for s in sentences(c.text)})
+            chunks[source] = article(source)
+            spans[source] = [(s.start, s.text) for s in chunk_sentences(chunks[source])]
         ahead = [s for s in spans[source] if s[0] >= start][:LOOK_AHEAD]
         first = ahead[0] if ahead and announced(ahead[0][1]) else next((s for s in ahead if item(s[1])), None)
         if first is None:
             continue
         later = [s for s in spans[source] if s[0] > first[0]]
         for s_start, s_text in [first] + [later[i] for i in members(first, later)]:
-            chunk = next((c for c in chunks if c.start <= s_start and s_start + len(s_text) <= c.end), None)
+            chunk = next((c for c in chunks[source] if c.start <= s_start and s_start + len(s_text) <= c.end), None)
             if chunk and chunk.id not in have:
                 have.add(chunk.id)
                 extra.append(chunk)

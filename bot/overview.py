@@ -17,8 +17,7 @@ from dataclasses import replace
 
 import jieba
 
-from bot.chunk import sentences
-from bot.evidence import Sentence, coverage, focus_terms
+from bot.evidence import Sentence, chunk_sentences, coverage, focus_terms
 from bot.lexical import STOPWORDS
 from bot.textnorm import normalize
 from bot.types import Chunk, Hit
@@ -46,18 +45,6 @@ def _words(text: str) -> set[str]:
             and re.search(r"[\u3400-\u9fffA-Za-z]", w)}
 
 
-def _article_sentences(chunks: list[Chunk]) -> list[tuple[int, int, str, int]]:
-    """(start, end, text, chunk index) of each sentence of the chunks, once, in document order. A chunk
-    that starts inside an over-long sentence repeats its tail: kept once, from where it starts."""
-    found: dict[int, tuple[int, int, str, int]] = {}
-    for i, chunk in enumerate(chunks):
-        for span in sentences(chunk.text):
-            start, end = chunk.start + span.start, chunk.start + span.end
-            if end not in found or start < found[end][0]:
-                found[end] = (start, end, chunk.text[span.start : span.end], i)
-    return [found[k] for k in sorted(found)]
-
-
 def _opens_sentence(start: int, chunks: list[Chunk]) -> bool:
     """False for the later pieces of an over-long sentence (bot.chunk cuts those at a comma)."""
     for chunk in chunks:
@@ -66,27 +53,27 @@ def _opens_sentence(start: int, chunks: list[Chunk]) -> bool:
     return True  # nothing before it in these chunks: take it as it comes
 
 
-def central(question: str, chunks: list[Chunk], n: int) -> list[tuple[int, int, str, int]]:
+def central(question: str, chunks: list[Chunk], n: int) -> list[Sentence]:
     """The n most central sentences of the chunks (one article), in document order."""
-    spans = _article_sentences(chunks)
+    spans = chunk_sentences(chunks)
     if not spans:
         return []
     title = normalize(chunks[0].title)
-    words = [_words(text) for _, _, text, _ in spans]
+    words = [_words(s.text) for s in spans]
     counts = Counter(w for ws in words for w in ws)
     total = sum(counts.values()) or 1
     weight = {w: c / total for w, c in counts.items()}
     focus = focus_terms(question)
-    length = max(end for _, end, _, _ in spans) or 1
-    eligible = [i for i, (start, end, text, _) in enumerate(spans)
-                if words[i] and len(text.strip()) >= MIN_CHARS and normalize(text).strip() not in title
-                and _opens_sentence(start, chunks)
-                and text.rstrip()[-1:] in "。！；;…”』」)）"]  # not a heading, nor an interviewer's question
+    length = spans[-1].end or 1
+    eligible = [i for i, s in enumerate(spans)
+                if words[i] and len(s.text.strip()) >= MIN_CHARS and normalize(s.text).strip() not in title
+                and _opens_sentence(s.start, chunks)
+                and s.text.rstrip()[-1:] in "。！；;…”』」)）"]  # not a heading, nor an interviewer's question
     # one pick per equal stretch of the article, so the answer follows the whole of it (a report's later
     # sections, an interview's later answers) rather than circling its most frequent words
     chosen: list[int] = []
     for part in range(n):
-        stretch = [i for i in eligible if part * length <= n * spans[i][0] < (part + 1) * length]
+        stretch = [i for i in eligible if part * length <= n * spans[i].start < (part + 1) * length]
         if not stretch:
             continue
         best = max(stretch, key=lambda i: _score(i, words, weight, spans, focus, length))
@@ -96,20 +83,20 @@ def central(question: str, chunks: list[Chunk], n: int) -> list[tuple[int, int, 
     return [spans[i] for i in sorted(chosen)]
 
 
-def _score(i: int, words: list[set[str]], weight: dict[str, float], spans: list[tuple[int, int, str, int]],
+def _score(i: int, words: list[set[str]], weight: dict[str, float], spans: list[Sentence],
            focus: dict[str, float], length: int) -> float:
     base = sum(weight[w] for w in words[i]) / len(words[i])
-    base *= LEAD_BONUS if spans[i][0] < LEAD_SHARE * length else 1.0
-    return base * (1 + FOCUS_WEIGHT * coverage(focus, normalize(spans[i][2])))
+    base *= LEAD_BONUS if spans[i].start < LEAD_SHARE * length else 1.0
+    return base * (1 + FOCUS_WEIGHT * coverage(focus, normalize(spans[i].text)))
 
 
 def expand(question: str, hits: list[Hit], article: list[Chunk], k: int) -> list[Hit]:
     """The top hit's article seen through its k most representative chunks (document order): those
     holding its most central sentences, then the retrieved ones of that article."""
     picked: list[int] = []
-    for _, _, _, i in central(question, article, k):
-        if i not in picked:
-            picked.append(i)
+    for sentence in central(question, article, k):
+        if sentence.hit not in picked:
+            picked.append(sentence.hit)
     retrieved = {h.chunk.id: h for h in hits}
     for chunk_id in (h.chunk.id for h in hits if h.chunk.source == article[0].source):
         i = next(j for j, c in enumerate(article) if c.id == chunk_id)
@@ -124,5 +111,4 @@ def expand(question: str, hits: list[Hit], article: list[Chunk], k: int) -> list
 
 def key_sentences(question: str, hits: list[Hit], n: int) -> list[Sentence]:
     """The n most central sentences of the passages, as the extractive provider's answer."""
-    chunks = [h.chunk for h in hits]
-    return [Sentence(i, start, end, text, 0.0, 0.0) for start, end, text, i in central(question, chunks, n)]
+    return central(question, [h.chunk for h in hits], n)

@@ -25,11 +25,13 @@ REFRESH_SECONDS = 5.0  # how often to check whether another process (or replica)
 
 @dataclass(frozen=True)
 class _Snapshot:
-    """Chunks, their positions and BM25 over them: replaced as one object, so a search that runs while
-    another thread reloads never pairs one version's positions with another's chunks."""
+    """Chunks, their positions (by id, and grouped by article) and BM25 over them: replaced as one
+    object, so a search that runs while another thread reloads never pairs one version's positions with
+    another's chunks."""
 
     chunks: list[Chunk]
     by_id: dict[str, int]
+    by_source: dict[str, list[Chunk]]
     lexical: LexicalIndex
 
 
@@ -43,7 +45,7 @@ class Retriever:
         self._checked = 0.0
         self._writes = local_writes()
         self._version: tuple[str, int, str | None] | None = None
-        self._index = _Snapshot([], {}, LexicalIndex([]))
+        self._index = _Snapshot([], {}, {}, LexicalIndex([]))
         self.refresh(force=True)
 
     @property
@@ -64,7 +66,11 @@ class Retriever:
             if version[0] != str(self.store._collection.id):  # noqa: SLF001 - rebuilt by another process
                 self.store = vectorstore(self.settings)
             chunks, token_lists = load_chunks(self.store)
-            self._index = _Snapshot(chunks, {c.id: i for i, c in enumerate(chunks)}, LexicalIndex(token_lists))
+            by_source: dict[str, list[Chunk]] = {}
+            for chunk in chunks:  # load_chunks orders them by source, then offset
+                by_source.setdefault(chunk.source, []).append(chunk)
+            self._index = _Snapshot(chunks, {c.id: i for i, c in enumerate(chunks)}, by_source,
+                                    LexicalIndex(token_lists))
             self._version = version
 
     def _current_version(self) -> tuple[str, int, str | None]:
@@ -96,7 +102,7 @@ class Retriever:
 
     def article(self, source: str) -> list[Chunk]:
         """Every chunk of one article, in document order."""
-        return [c for c in self._index.chunks if c.source == source]
+        return self._index.by_source.get(source, [])
 
     def idf(self, word: str) -> float:
         return self._index.lexical.idf(word)

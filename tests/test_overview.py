@@ -29,12 +29,12 @@ def test_central_sentences_span_the_article_and_are_verbatim() -> None:
     doc = load_document(ROOT / "store" / "articles" / REPORT)
     picked = central("这篇报道主要讲了什么?", chunks, 5)
     assert len(picked) == 5
-    starts = [start for start, _, _, _ in picked]
+    starts = [s.start for s in picked]
     assert starts == sorted(starts)
     assert starts[0] < len(doc.text) / 5 and starts[-1] > len(doc.text) * 4 / 5  # beginning to end
-    for start, end, text, _ in picked:
-        assert doc.text[start:end] == text  # a quote of the cleaned article
-        assert len(text) >= 20 and text.rstrip()[-1] in "。！；;…”』」)）"  # a sentence, not a heading
+    for s in picked:
+        assert doc.text[s.start : s.end] == s.text  # a quote of the cleaned article
+        assert len(s.text) >= 20 and s.text.rstrip()[-1] in "。！；;…”』」)）"  # a sentence, not a heading
 
 
 def test_overview_answer_quotes_the_body_of_the_article() -> None:

@@ -2,7 +2,6 @@
 takes GBK, names the files it cannot take."""
 import subprocess
 import sys
-from pathlib import Path
 
 from bot.config import Settings
 from bot.retrieve import Retriever

@@ -10,7 +10,6 @@ import re
 import shutil
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from gradio_client import Client

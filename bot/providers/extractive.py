@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from langchain_core.runnables import Runnable, RunnableGenerator
 
 from bot import lists
-from bot.chunk import sentences
 from bot.config import Settings
 from bot.embeddings import E5Embeddings
-from bot.evidence import Sentence, question_terms, score_sentences
+from bot.evidence import Sentence, chunk_sentences, question_terms, score_sentences
 from bot.overview import asks_overview, key_sentences
 from bot.textnorm import normalize, to_simplified
 from bot.types import Hit
@@ -136,15 +136,8 @@ def _list_items(chosen: list[Sentence], hits: list[Hit]) -> list[Sentence]:
 
 def _article_sentences(hits: list[Hit], source: str) -> list[Sentence]:
     """The sentences of one article found in the retrieved passages, in document order, once each."""
-    found: dict[int, Sentence] = {}
-    for i, hit in enumerate(hits):
-        chunk = hit.chunk
-        if chunk.source != source:
-            continue
-        for span in sentences(chunk.text):
-            start = chunk.start + span.start
-            found.setdefault(start, Sentence(i, start, chunk.start + span.end, chunk.text[span.start : span.end], 0, 0))
-    return [found[k] for k in sorted(found)]
+    mine = [i for i, h in enumerate(hits) if h.chunk.source == source]
+    return [replace(s, hit=mine[s.hit]) for s in chunk_sentences([hits[i].chunk for i in mine])]
 
 
 def compose(question: str, hits: list[Hit], limit: int) -> Iterator[str]:
