@@ -91,7 +91,7 @@ def stream(question: str, history: Sequence[tuple[str, str]] | None = None, *, p
         ok, why = answerable(rewritten, hits, best, index.idf)
     if ok and overview.asks_overview(rewritten):  # the article's gist, not the lines that repeat the question
         hits = overview.expand(rewritten, hits, index.article(hits[0].chunk.source), k or settings.k)
-    elif ok:  # a list whose items open paragraphs far apart (其一 … 其二 …): bring the other items' passages
+    elif ok and lists.asks_list(rewritten):  # items far apart (其一 … 其二 …): bring the others' passages
         hits = lists.complete(hits, [(hits[s.hit].chunk.source, s.start, s.text) for s in best], index.article)
     answer = Answer(question=text, rewritten=rewritten if rewritten not in (text, "") else None, text=REFUSAL,
                     refused=True, provider=name, retrieved=hits, timings_ms=timings)

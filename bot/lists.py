@@ -26,6 +26,19 @@ _ITEM = re.compile(r"^[“\"「\s]*(" + "|".join(m for f in FAMILIES for m in f)
 MAX_GAP = 4000  # characters between two items of one list; farther is another list
 
 
+# A question that asks for several things: only then is a list worth completing. A fact question whose
+# best sentence happens to be 其一 (an English question ranked by meaning, say) wants that sentence alone.
+_ASKS_LIST = re.compile(
+    r"哪些|哪[几一二两三四五六七八九十]|几[个项大点方类种层条]|分别|列举|有什么.{0,6}(?:挑战|问题|措施|建议|观点|方面|影响|冲击|风险)"
+    r"|\bwhich\b|\bwhat are\b|\blist\b",
+    re.I,
+)
+
+
+def asks_list(question: str) -> bool:
+    return bool(_ASKS_LIST.search(question))
+
+
 def item(text: str) -> tuple[int, int] | None:
     """(family, position) when the sentence opens an item of a list: 其二，… → (0, 1)."""
     m = _ITEM.match(text)

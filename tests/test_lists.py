@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bot.chain import answer
-from bot.lists import announced, item, members, siblings
+from bot.lists import announced, asks_list, item, members, siblings
 
 
 def test_items_and_their_families() -> None:
@@ -41,3 +41,13 @@ def test_a_counted_list_brings_the_sentences_that_name_its_items() -> None:
              (30, "此外,另一个挑战是成本不对称。"), (40, "最后一个挑战则来自全球治理。"),
              (50, "同时,中国 AI 发展也面临着一些挑战。")]
     assert members((0, "AI治理有四大挑战。"), later) == [0, 2, 3]  # not the announcement again, not past 最后
+
+
+def test_only_questions_that_ask_for_several_things_complete_a_list() -> None:
+    assert asks_list("AI迭代给我国带来了哪几方面的冲击和挑战?") and asks_list("AI治理面临哪四大挑战?")
+    assert asks_list("新一代AI大模型分成几层?") and asks_list("Which challenges did Xue Lan name?")
+    assert not asks_list("2022年我国算力总规模是多少?")
+    assert not asks_list("What was China's total computing power in 2022?")
+    # a fact question whose best sentence is a list item gets no other items
+    result = answer("What was China's total computing power in 2022?", provider="extractive")
+    assert "180E" in result.text and "其二" not in result.text

@@ -62,7 +62,8 @@ def select(question: str, hits: list[Hit], limit: int) -> list[Sentence]:
         chosen.append(sentence)
         covered |= new
     chosen += _continuations(chosen, hits, room=limit + 2 - len(chosen))
-    chosen += _list_items(chosen, hits)
+    if lists.asks_list(question):
+        chosen += _list_items(chosen, hits)
     # each article's sentences in document order (a list reads 其一, 其二, 其三), articles by best passage
     first = {}
     for s in sorted(chosen, key=lambda s: s.hit):
