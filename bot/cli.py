@@ -11,7 +11,7 @@ from rich.console import Console
 
 from bot.bench import bench
 from bot.config import get_settings
-from bot.eval.run import eval_command
+from bot.eval.cli import eval_app
 from bot.model import model_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="中文文章问答机器人 — ask, ingest, eval.")
@@ -65,6 +65,6 @@ def ask(
         print(f"\n[{c.n}] {c.title}（{c.source}）\n    “{c.quote}”")
 
 
-app.command("eval")(eval_command)
+app.add_typer(eval_app, name="eval")
 app.command("bench")(bench)
 app.add_typer(model_app, name="model")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import shutil
 import subprocess
 import time
 from collections import Counter
@@ -67,6 +69,25 @@ def source_texts(settings: Settings) -> SourceText:
             return None
 
     return text
+
+
+def articles_settings(settings: Settings, articles: Path) -> Settings:
+    """Settings whose index holds exactly the files of ``articles``: a store of its own under
+    ``store/eval/``, named by the folder and its files' contents, so it is reused while they are
+    unchanged and a changed folder gets a fresh one (the stale one is removed)."""
+    from bot.store import article_files
+
+    folder = articles.resolve()
+    prefix = f"{re.sub(r'[^A-Za-z0-9_-]', '_', folder.name)[:24]}-{hashlib.sha256(str(folder).encode()).hexdigest()[:8]}"
+    digest = hashlib.sha256()
+    for path in article_files([folder]):
+        digest.update(f"{path.relative_to(folder)}\0{hashlib.sha256(path.read_bytes()).hexdigest()}\0".encode())
+    name = f"{prefix}-{digest.hexdigest()[:12]}"
+    home = settings.store_dir / "eval"
+    for stale in home.glob(f"{prefix}-*"):
+        if stale.name != name:
+            shutil.rmtree(stale, ignore_errors=True)
+    return settings.model_copy(update={"articles_dir": folder, "store_dir": home / name, "collection": f"eval-{name}"})
 
 
 def ask_all(items: list[Item], provider: str, settings: Settings) -> list[tuple[Answer, float, str | None]]:
@@ -187,8 +208,11 @@ def print_summary(summary: dict[str, Any], out: Path) -> None:
 
 
 def eval_command(
+    ctx: typer.Context,
     dataset: Annotated[Path, typer.Option(help="JSONL eval set (id, question, answer, key_facts, sources, "
                                                "evidence, type).")] = ROOT / "eval" / "qa.jsonl",
+    articles: Annotated[Path | None, typer.Option(help="Answer against an index of exactly these articles "
+                                                       "(a store of its own), not the configured one.")] = None,
     out: Annotated[Path | None, typer.Option(help="Output directory (default: eval/runs/<timestamp>).")] = None,
     provider: Annotated[str | None, typer.Option(help="Answer provider (default: settings.provider).")] = None,
     baseline: Annotated[Path, typer.Option(help="Committed baseline figures and tolerances.")] = (
@@ -199,7 +223,14 @@ def eval_command(
     compare: Annotated[str | None, typer.Option(help="Also run a reference pipeline: 'naive'.")] = None,
 ) -> None:
     """Run an eval set through the chat's chain; write summary.json, items.jsonl, report.html; gate on a baseline."""
+    if ctx.invoked_subcommand is not None:
+        return
     settings = get_settings()
+    if articles is not None:
+        if not articles.is_dir():
+            console.print(f"--articles {articles}: not a folder", style="red", markup=False)
+            raise typer.Exit(2)
+        settings = articles_settings(settings, articles)
     provider = provider or settings.provider
     try:
         items = load(dataset)
