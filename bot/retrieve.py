@@ -110,6 +110,10 @@ class Retriever:
     def share(self, word: str) -> float:
         return self._index.lexical.share(word)
 
+    def lexical_ceiling(self, text: str) -> float:
+        """The best BM25 score ``text`` could get here (see ``LexicalIndex.ceiling``)."""
+        return self._index.lexical.ceiling(tokenize(text))
+
     def search(self, question: str, k: int | None = None) -> list[Hit]:
         """The k best chunks by weighted RRF of both rankings."""
         self.refresh()

@@ -135,3 +135,19 @@ def test_public_set_passes_the_committed_baseline_gate(tmp_path, env):
     assert gate["compared"], gate["note"]  # a baseline for this dataset version and provider is committed
     assert run.returncode == 0, "\n".join(gate["failures"]) or run.stderr
     assert gate["passed"]
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("name", ["cmrc-ci", "drcd-ci"])
+def test_external_samples_pass_the_committed_baseline_gate(tmp_path, env, name):
+    """Open-domain samples of the external sets, each answered from an index of its own articles."""
+    folder = ROOT / "eval" / "external" / name
+    out = tmp_path / name
+    run = qabot_eval(env, "--dataset", str(folder / "qa.jsonl"), "--articles", str(folder / "articles"),
+                     "--out", str(out))
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["gate"]["compared"], summary["gate"]["note"]
+    assert run.returncode == 0, "\n".join(summary["gate"]["failures"]) or run.stderr
+    retrieved = {h["source"] for line in (out / "items.jsonl").read_text().splitlines()
+                 for h in json.loads(line)["retrieved"]}
+    assert retrieved <= {p.name for p in (folder / "articles").iterdir()}

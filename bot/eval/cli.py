@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from bot.eval import squad
+from bot.eval import fit, squad
 from bot.eval.dataset import DatasetError, load
 from bot.eval.run import eval_command
 
@@ -28,6 +28,8 @@ def import_squad(
     seed: Annotated[int, typer.Option(help="Seed of the sampling (the same seed gives the same set).")] = 0,
     exclude: Annotated[list[Path] | None, typer.Option(help="An eval set whose question ids are not to be "
                                                             "used again (repeatable).")] = None,
+    near_miss: Annotated[int, typer.Option(help="Indexed documents that lose the paragraph answering one of their "
+                                                "questions, which becomes unanswerable.")] = 0,
 ) -> None:
     """Turn a SQuAD-format set into an eval set that brings its own articles (use with --articles)."""
     skip: set[str] = set()
@@ -35,9 +37,13 @@ def import_squad(
         for path in exclude or []:
             skip |= {item.id for item in load(path)}
         record = squad.build(file, out, docs=docs, answerable=answerable, unanswerable=unanswerable, seed=seed,
-                             exclude=skip)
+                             exclude=skip, near_miss=near_miss)
     except (squad.SquadError, DatasetError) as err:
         console.print(str(err), style="red", markup=False)
         raise typer.Exit(2) from None
     console.print(json.dumps(record, ensure_ascii=False), markup=False)
     console.print(f"run it: qabot eval --dataset {out / 'qa.jsonl'} --articles {out / 'articles'}", markup=False)
+
+
+eval_app.command("fit-ranker")(fit.fit_ranker_command)
+eval_app.command("fit-gate")(fit.fit_gate_command)

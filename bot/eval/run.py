@@ -46,7 +46,7 @@ def _git(*args: str) -> str:
         return ""
 
 
-def _display(path: Path) -> str:
+def display(path: Path) -> str:
     """``path`` relative to the repository when it lies inside it (baselines must match across clones)."""
     try:
         return str(path.resolve().relative_to(ROOT))
@@ -78,7 +78,8 @@ def articles_settings(settings: Settings, articles: Path) -> Settings:
     from bot.store import article_files
 
     folder = articles.resolve()
-    prefix = f"{re.sub(r'[^A-Za-z0-9_-]', '_', folder.name)[:24]}-{hashlib.sha256(str(folder).encode()).hexdigest()[:8]}"
+    label = f"{folder.parent.name}-{folder.name}" if folder.name == "articles" else folder.name  # cmrc-articles
+    prefix = f"{re.sub(r'[^A-Za-z0-9_-]', '_', label)[:32]}-{hashlib.sha256(str(folder).encode()).hexdigest()[:8]}"
     digest = hashlib.sha256()
     for path in article_files([folder]):
         digest.update(f"{path.relative_to(folder)}\0{hashlib.sha256(path.read_bytes()).hexdigest()}\0".encode())
@@ -170,7 +171,7 @@ def summarise(items: list[Item], scores: list[ItemScores], records: list[dict[st
         "reference_chars": _p50_p95([len(i.answer) for i in items]),
         "git_commit": commit,
         "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
-        "dataset": _display(dataset),
+        "dataset": display(dataset),
         "dataset_sha256": hashlib.sha256(dataset.read_bytes()).hexdigest(),
         "started_at": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "duration_s": round((datetime.now(UTC) - started).total_seconds(), 1),

@@ -10,7 +10,8 @@ Sampling is seeded and written down (``OUT/import.json``), so anyone can rebuild
 
 - the documents are shuffled; the first ``docs`` are indexed, the next ``unanswerable`` are left out;
 - answerable items: at most ``PER_DOC`` questions of each indexed document, ``answerable`` in all;
-- unanswerable items: one question of each left-out document;
+- unanswerable items: one question of each left-out document; with ``near_miss``, also questions whose
+  answering paragraph was dropped from their (indexed) document — the hardest kind: the subject is there;
 - ``key_facts``: one fact, the gold answer's distinct spellings; ``evidence``: the sentence around the
   first answer span; ``type``: ``number`` when the answer has a digit, ``traditional`` for a
   traditional-script question, else ``fact``.
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.chunk import sentences
+from bot.eval.metrics import key
 from bot.textnorm import to_simplified
 
 PER_DOC = 2  # questions per indexed document at most: a set about few documents says little
@@ -43,6 +45,7 @@ class Question:
     answers: tuple[str, ...]  # distinct gold spellings, first the first annotator's
     context: str  # the paragraph the first answer is in
     start: int  # of the first answer in ``context``
+    paragraph: int  # its position among the document's paragraphs
 
 
 @dataclass(frozen=True)
@@ -51,9 +54,10 @@ class SquadDoc:
     paragraphs: tuple[str, ...]
     questions: tuple[Question, ...]
 
-    def text(self) -> str:
-        """The article file: its title line, then its paragraphs, a blank line between."""
-        return "\n\n".join((self.title, *self.paragraphs)) + "\n"
+    def text(self, without: int | None = None) -> str:
+        """The article file: its title line, then its paragraphs (but ``without``), a blank line between."""
+        kept = [p for i, p in enumerate(self.paragraphs) if i != without]
+        return "\n\n".join((self.title, *kept)) + "\n"
 
 
 def read(path: Path) -> list[SquadDoc]:
@@ -81,7 +85,7 @@ def read(path: Path) -> list[SquadDoc]:
                 if not spellings or start < 0:
                     continue
                 questions.append(Question(str(qa.get("id", f"{n}-{len(questions)}")), str(qa["question"]).strip(),
-                                          tuple(spellings), context, start))
+                                          tuple(spellings), context, start, len(paragraphs) - 1))
         title = " ".join(str(doc.get("title", "")).split()) or f"文档{n + 1}"
         if paragraphs:
             docs.append(SquadDoc(title, tuple(paragraphs), tuple(questions)))
@@ -131,9 +135,12 @@ def _item(question: Question, source: str | None) -> dict[str, Any]:
 
 
 def build(path: Path, out: Path, *, docs: int, answerable: int, unanswerable: int, seed: int,
-          exclude: set[str] | None = None) -> dict[str, Any]:
+          exclude: set[str] | None = None, near_miss: int = 0) -> dict[str, Any]:
     """Write ``out/articles/*.txt``, ``out/qa.jsonl`` and ``out/import.json``; return the import record.
-    ``exclude``: question ids (as in the file) never to use, e.g. those of another set built from it."""
+    ``exclude``: question ids (as in the file) never to use, e.g. those of another set built from it.
+    ``near_miss``: indexed documents of several paragraphs that lose the paragraph answering one of
+    their questions, which becomes unanswerable with its own article in the index (the subject is
+    there, the answer is not) — when the answer is nowhere else in what is kept."""
     exclude = exclude or set()
     pool = read(path)
     rng = random.Random(seed)
@@ -146,13 +153,25 @@ def build(path: Path, out: Path, *, docs: int, answerable: int, unanswerable: in
     articles.mkdir(parents=True, exist_ok=True)
     for old in articles.glob("*.txt"):
         old.unlink()
+    removed: dict[int, Question] = {}
+    for i in indexed:
+        if len(removed) >= near_miss or len(pool[i].paragraphs) < 2:
+            continue
+        usable = [q for q in pool[i].questions if q.id not in exclude]
+        for q in rng.sample(usable, len(usable)):
+            kept = key(pool[i].text(without=q.paragraph))
+            if not any(key(a) in kept for a in q.answers):
+                removed[i] = q
+                break
     names = {}
     for n, i in enumerate(sorted(indexed), 1):
         names[i] = _file_name(n, pool[i].title)
-        (articles / names[i]).write_text(pool[i].text(), encoding="utf-8")
+        without = removed[i].paragraph if i in removed else None
+        (articles / names[i]).write_text(pool[i].text(without), encoding="utf-8")
     candidates = []
     for i in indexed:
-        usable = [q for q in pool[i].questions if q.id not in exclude]
+        gone = removed[i].paragraph if i in removed else None
+        usable = [q for q in pool[i].questions if q.id not in exclude and q.paragraph != gone]
         candidates += [(i, q) for q in rng.sample(usable, min(PER_DOC, len(usable)))]
     rng.shuffle(candidates)
     items = [_item(q, names[i]) for i, q in candidates[:answerable]]
@@ -160,13 +179,14 @@ def build(path: Path, out: Path, *, docs: int, answerable: int, unanswerable: in
         usable = [q for q in pool[i].questions if q.id not in exclude]
         if usable:
             items.append(_item(rng.choice(usable), None))
+    items += [_item(q, None) for q in removed.values()]
     rng.shuffle(items)
     (out / "qa.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in items), encoding="utf-8")
     record = {
         "source": path.name,
         "source_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         "seed": seed, "docs": docs, "answerable": answerable, "unanswerable": unanswerable,
-        "excluded_questions": len(exclude),
+        "excluded_questions": len(exclude), "near_miss": len(removed),
         "items": len(items), "answerable_items": sum(r["type"] != "unanswerable" for r in items),
         "articles": len(names),
     }
