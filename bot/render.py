@@ -157,9 +157,14 @@ def _text(content: Any) -> str:
     return ""
 
 
-def answer_messages(ans: Answer) -> list[dict[str, Any]]:
-    """The finished bubble: answer, then the 「来源」 panel (closed; the title says how many)."""
+def answer_messages(ans: Answer, answer_id: str | None = None) -> list[dict[str, Any]]:
+    """The finished bubble: answer, then the 「来源」 panel (closed; the title says how many).
+
+    ``answer_id`` goes into the answer message's metadata, for a 👍/👎 on it to name it (bot/feedback/ui.py).
+    """
     messages: list[dict[str, Any]] = [{"role": "assistant", "content": answer_markdown(ans.text, ans.notice)}]
+    if answer_id:
+        messages[0]["metadata"] = {"id": answer_id}
     if ans.citations or (ans.rewritten and ans.rewritten != ans.question):
         metadata: dict[str, Any] = {"title": _sources_title(ans), "status": "done", "log": _sources_log(ans)}
         if "total" in ans.timings_ms:
