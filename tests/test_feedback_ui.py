@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect, sync_playwright
 
 from app_cli import launched
 from bot.config import REFUSAL, ROOT, Settings
@@ -62,14 +62,6 @@ def qabot(store: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=600)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        chromium = launch(pw)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
 def store(tmp_path: Path) -> Path:
     """A store of its own with two of the articles; the app's first start indexes them."""
@@ -112,12 +104,19 @@ def test_the_rated_bubble_names_its_answer_and_the_thumbs_follow_the_store(tmp_p
     assert feedback.votes_before(last_question, messages).feedback_value == ["Like", None, None]
 
 
+@pytest.fixture
+def page() -> Iterator[Page]:
+    with sync_playwright() as pw:
+        browser = launch(pw)
+        yield browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
+        browser.close()
+
+
 @pytest.mark.e2e
-def test_rated_in_the_browser_stored_exported_and_run_by_eval(browser: Browser, store: Path, tmp_path: Path) -> None:
+def test_rated_in_the_browser_stored_exported_and_run_by_eval(page: Page, store: Path, tmp_path: Path) -> None:
     ratings = FeedbackStore(store / "feedback.sqlite3")
     out = tmp_path / "export" / "feedback.jsonl"
     with launched(store) as (url, _):
-        page = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
         page.goto(url)
 
         first = ask(page, LIKED)
