@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
 
-from bot.config import REFUSAL
+from bot.config import REFUSAL, ROOT
 from bot.feedback.shown import Recent, Shown
 from bot.feedback.store import MAX_COMMENT_CHARS, FeedbackError, FeedbackStore
 from bot.types import Answer, Chunk, Citation, Hit
@@ -132,3 +134,27 @@ def test_recent_answers_keep_the_newest_under_unguessable_ids() -> None:
     assert [recent.get(i) is not None for i in ids] == [False, False, True, True, True]
     assert recent.get(ids[-1]).question == "问题4" and recent.get(ids[-1]).commit == "abc"
     assert recent.get("0" * 16) is None
+
+
+RATER = """
+import sys
+from bot.feedback.shown import Shown
+from bot.feedback.store import FeedbackStore
+from bot.types import Answer
+store = FeedbackStore(__import__("pathlib").Path(sys.argv[1]))
+for i in range(40):
+    s = Shown.of(Answer(question=f"{sys.argv[2]}-{i}", text="答。", refused=False, provider="extractive"), "c")
+    store.rate(s, "up")
+    store.comment(s.id, "ok")
+"""
+
+
+def test_processes_rating_one_store_at_once_lose_nothing(store: FeedbackStore) -> None:
+    """Several app processes on one store directory (replicas on one machine) write the same file."""
+    procs = [subprocess.Popen([sys.executable, "-c", RATER, str(store.path), f"p{n}"], cwd=ROOT,
+                              stderr=subprocess.PIPE, text=True) for n in range(4)]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
+    kept = store.ratings()
+    assert len(kept) == 160 and all(r.comment == "ok" for r in kept)
+    assert {r.shown.question.split("-")[0] for r in kept} == {"p0", "p1", "p2", "p3"}
