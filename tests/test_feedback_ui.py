@@ -135,8 +135,10 @@ def test_rated_in_the_browser_stored_exported_and_run_by_eval(page: Page, store:
 
         again = ask(page, TAKEN_BACK)
         press(again, "赞")
+        expect(page.locator(".qa-feedback")).to_contain_text(f"你对「{TAKEN_BACK}」的回答点了赞")  # stored
         expect(thumbs(again).get_by_role("button", name="Liked", exact=True)).to_be_visible()
         press(again, "Liked")  # the same thumb again takes the vote back
+        expect(page.locator(".qa-feedback")).to_be_hidden()  # the server has taken it back
         expect(thumbs(again).get_by_role("button", name="赞", exact=True)).to_be_visible()
         # the browser redraws the chat on every answer; the earlier votes still show as pressed
         expect(thumbs(first).get_by_role("button", name="Liked", exact=True)).to_be_visible()

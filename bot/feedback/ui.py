@@ -137,9 +137,11 @@ class Feedback:
             box = gr.Textbox(label=PROMPT["down"], lines=1, max_lines=4, max_length=MAX_COMMENT_CHARS, scale=1,
                              placeholder="写下意见，按 Enter 提交", submit_btn="提交意见")
             close = gr.Button("关闭", scale=0, min_width=80, size="sm", variant="secondary")
-        chatbot.like(self.on_like, [chatbot], [rated, row, box, chatbot], api_visibility="private",
-                     show_progress="hidden")
-        box.submit(self.on_comment, [rated, box], [row, box], api_visibility="private")
+        # One at a time, in the order clicked: a vote and its quick take-back run concurrently on the
+        # queue's workers could otherwise land in the wrong order (each takes a millisecond)
+        in_order = {"api_visibility": "private", "concurrency_limit": 1, "concurrency_id": "feedback"}
+        chatbot.like(self.on_like, [chatbot], [rated, row, box, chatbot], show_progress="hidden", **in_order)
+        box.submit(self.on_comment, [rated, box], [row, box], **in_order)
         close.click(lambda: (gr.Row(visible=False), gr.Textbox(value="")), None, [row, box],
                     api_visibility="private", queue=False)
         for event, handler in ((chatbot.retry, self.on_retry), (chatbot.undo, self.on_undo)):
