@@ -12,6 +12,7 @@ from rich.console import Console
 from bot.bench import bench
 from bot.config import get_settings
 from bot.eval.cli import eval_app
+from bot.feedback.cli import feedback_app
 from bot.model import model_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="中文文章问答机器人 — ask, ingest, eval.")
@@ -68,3 +69,4 @@ def ask(
 app.add_typer(eval_app, name="eval")
 app.command("bench")(bench)
 app.add_typer(model_app, name="model")
+app.add_typer(feedback_app, name="feedback")

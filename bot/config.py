@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     # CSP frame-ancestors), e.g. "https://news.example.com". "*" = any site. Unset = local pages only.
     allowed_origins: str | None = None
 
+    # --- 👍/👎 on answers (issue 12, bot/feedback/): ratings go to feedback_path (SQLite)
+    feedback_remember: int = Field(default=2000, ge=1)  # recent answers per app process that can still be rated
+
     @property
     def chroma_dir(self) -> Path:
         return self.store_dir / "chroma"
@@ -112,6 +115,10 @@ class Settings(BaseSettings):
     @property
     def cache_dir(self) -> Path:
         return self.store_dir / "cache"
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.store_dir / "feedback.sqlite3"
 
 
 @lru_cache(maxsize=1)

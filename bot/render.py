@@ -183,11 +183,16 @@ def why_markdown(ans: Answer) -> str:
     return "\n\n".join(blocks)
 
 
-def answer_messages(ans: Answer) -> list[dict[str, Any]]:
+def answer_messages(ans: Answer, answer_id: str | None = None) -> list[dict[str, Any]]:
     """The finished bubble: answer, then the 「来源」 panel (closed; the title says how many), or for a
-    refusal (or a part left unanswered) the 「为什么没有回答」 panel."""
+    refusal (or a part left unanswered) the 「为什么没有回答」 panel.
+
+    ``answer_id`` goes into the answer message's metadata, for a 👍/👎 on it to name it (bot/feedback/ui.py).
+    """
     messages: list[dict[str, Any]] = [
         {"role": "assistant", "content": answer_markdown(ans.text, ans.notice, emphasis=ans.emphasis)}]
+    if answer_id:
+        messages[0]["metadata"] = {"id": answer_id}
     if ans.refused or any(p["refused"] for p in ans.parts):
         messages.append({"role": "assistant", "content": why_markdown(ans),
                          "metadata": {"title": "为什么没有回答", "status": "done"}})

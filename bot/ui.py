@@ -16,6 +16,7 @@ import gradio as gr
 from bot.chain import QuestionError, answer, stream
 from bot.chatbot import LiteralChatbot
 from bot.config import Settings, get_settings
+from bot.feedback.ui import FEEDBACK_OPTIONS, Feedback
 from bot.providers import PROVIDERS
 from bot.render import answer_markdown, answer_messages, history_turns, refusal_message
 
@@ -72,6 +73,7 @@ def theme() -> gr.themes.Base:
 def build_ui(settings: Settings | None = None) -> gr.Blocks:
     """The Blocks app: chat, provider choice in a 「设置」 accordion, and the ``ask`` endpoint."""
     settings = settings or get_settings()
+    feedback = Feedback(settings)
 
     def respond(message: str, history: list[dict[str, Any]], provider: str) -> Iterator[list[dict[str, Any]]]:
         """Stream the draft as it is written, then replace it by the verified answer and its sources."""
@@ -83,7 +85,7 @@ def build_ui(settings: Settings | None = None) -> gr.Blocks:
                     draft += item
                     yield [{"role": "assistant", "content": answer_markdown(draft, streaming=True)}]
                 else:
-                    yield answer_messages(item)
+                    yield answer_messages(item, answer_id=feedback.remember(item))
         except QuestionError as err:
             yield [refusal_message(str(err))]
 
@@ -112,7 +114,7 @@ def build_ui(settings: Settings | None = None) -> gr.Blocks:
             info="大模型不可用时自动改用原文摘录，并在回答上方提示。",
             render=False,
         )
-        gr.ChatInterface(
+        chat = gr.ChatInterface(
             respond,
             chatbot=LiteralChatbot(
                 label="对话",
@@ -120,7 +122,7 @@ def build_ui(settings: Settings | None = None) -> gr.Blocks:
                 latex_delimiters=[],
                 # no copy buttons: they copy a message's source (escapes, tags); a selection copies the text
                 buttons=[],
-                feedback_options=None,
+                feedback_options=FEEDBACK_OPTIONS,  # 👍/👎, bot/feedback/ui.py
                 placeholder="向资料提问：回答只来自文章库，并逐句标注出处。",
                 scale=1,
             ),
@@ -132,5 +134,6 @@ def build_ui(settings: Settings | None = None) -> gr.Blocks:
             analytics_enabled=False,
             fill_height=True,
         )
+        feedback.attach(chat.chatbot)
         gr.api(ask, api_name="ask")
     return demo

@@ -10,7 +10,6 @@ import hashlib
 import json
 import re
 import shutil
-import subprocess
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -33,17 +32,11 @@ from bot.eval import judge, report
 from bot.eval.compare import compare_naive, load_naive
 from bot.eval.dataset import DatasetError, Item, load
 from bot.eval.metrics import METRICS, ItemScores, aggregate, by_type, failed, quote_verbatim, score_item
+from bot.gitinfo import git
 from bot.types import Answer
 
 console = Console(stderr=True, soft_wrap=True)  # messages stay whole lines (greppable, copyable)
 SourceText = Callable[[str], str | None]
-
-
-def _git(*args: str) -> str:
-    try:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=30).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return ""
 
 
 def display(path: Path) -> str:
@@ -156,7 +149,7 @@ def summarise(items: list[Item], scores: list[ItemScores], records: list[dict[st
               dataset: Path, started: datetime) -> dict[str, Any]:
     """summary.json: overall figures at the top level, per-type figures under ``by_type``, run facts."""
     latencies = [r["latency_ms"] for r in records]
-    commit = _git("rev-parse", "HEAD") or "unknown"
+    commit = git("rev-parse", "HEAD") or "unknown"
     return {
         **aggregate(scores),
         "by_type": by_type(items, scores),
@@ -170,7 +163,7 @@ def summarise(items: list[Item], scores: list[ItemScores], records: list[dict[st
         "answer_chars": _p50_p95([len(r["answer"]) for r in records]),
         "reference_chars": _p50_p95([len(i.answer) for i in items]),
         "git_commit": commit,
-        "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
         "dataset": display(dataset),
         "dataset_sha256": hashlib.sha256(dataset.read_bytes()).hexdigest(),
         "started_at": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
