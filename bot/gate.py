@@ -41,6 +41,8 @@ FEATURE_LABELS = {
     "exact_missing": "问题中的名称或数字不在资料中", "year_mismatch": "资料说的是另一年",
     "figure_missing": "资料没有给出所问的数字", "agree": "两种检索找到的文章不一致",
 }
+# Features whose direction is known whatever the data: something the question asks for is missing.
+MONOTONE = {"exact_missing": -1, "year_mismatch": -1, "figure_missing": -1, "subject": 1, "answer_type": 1}
 TOP_SENTENCES = 3  # the best sentences the answer-type and figure checks look at
 
 

@@ -33,21 +33,35 @@ from bot.eval.metrics import fact_stated, holds, key
 from bot.eval.run import display, articles_settings
 
 console = Console(stderr=True, soft_wrap=True)
-FIT_SETS = [ROOT / "eval" / "external" / "cmrc-fit", ROOT / "eval" / "external" / "drcd-fit"]
+FIT_SETS = [ROOT / "eval" / "external" / name for name in ("cmrc-fit", "drcd-fit", "drcd-near")]
 CHECK_SETS = [ROOT / "eval" / "external" / "cmrc", ROOT / "eval" / "external" / "drcd", ROOT / "eval" / "qa.jsonl"]
 RIDGE = 1.0  # L2 penalty on the standardised coefficients: keeps a rare feature from taking over
 
 
 # --- the regression -------------------------------------------------------------------------------------------
 
-def fit_logit(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], ridge: float = RIDGE) -> logit.Logit:
+def fit_logit(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], ridge: float = RIDGE,
+              signs: dict[str, int] | None = None) -> logit.Logit:
     """L2-penalised logistic regression by Newton's method on standardised features (a value that could
-    not be observed, NaN, is taken at its feature's mean, as ``bot.logit`` does when it applies the model)."""
+    not be observed, NaN, is taken at its feature's mean, as ``bot.logit`` does when it applies the model).
+    ``signs``: features whose effect has a known direction (something asked is missing: never a reason to
+    answer); a fit that gives one the other sign drops it (coefficient 0) and fits the rest again."""
+    signs = signs or {}
+    fitted = _newton(x, y, names, ridge, set())
+    dropped: set[int] = set()
+    while bad := [i for i, (f, c) in enumerate(zip(names, fitted.coef)) if i not in dropped and c * signs.get(f, 0) < 0]:
+        dropped |= set(bad)
+        fitted = _newton(x, y, names, ridge, dropped)
+    return fitted
+
+
+def _newton(x: np.ndarray, y: np.ndarray, names: tuple[str, ...], ridge: float, dropped: set[int]) -> logit.Logit:
     mean = np.nan_to_num(np.nanmean(x, axis=0))
     x = np.where(np.isnan(x), mean, x)
     scale = x.std(axis=0)
     scale[scale == 0] = 1.0
     z = np.hstack([np.ones((len(x), 1)), (x - mean) / scale])
+    z[:, [i + 1 for i in dropped]] = 0.0
     w = np.zeros(z.shape[1])
     penalty = np.eye(z.shape[1]) * ridge
     penalty[0, 0] = 0.0  # the intercept is not shrunk
@@ -301,7 +315,7 @@ def fit_gate_command(
     paths = sets or FIT_SETS
     fit_cases = list(cases(paths))
     x, y = gate_rows(fit_cases)
-    fitted = fit_logit(x, y, gate.FEATURES)
+    fitted = fit_logit(x, y, gate.FEATURES, signs=gate.MONOTONE)
     scores = np.array([fitted.probability(dict(zip(gate.FEATURES, row))) for row in x])
     threshold = threshold_for(scores, y, max_false_refusal)
     refusal, false = _rates(scores, y, threshold)

@@ -21,3 +21,6 @@ $qabot eval import-squad "$cmrc" $out/cmrc-ci --docs 60 --answerable 50 --unansw
     --exclude $out/cmrc-fit/qa.jsonl
 $qabot eval import-squad "$drcd" $out/drcd-ci --docs 40 --answerable 50 --unanswerable 15 --seed 2 \
     --exclude $out/drcd-fit/qa.jsonl
+# near misses: documents that lost the paragraph answering one of their questions (the subject is there)
+$qabot eval import-squad "$drcd" $out/drcd-near --docs 120 --answerable 80 --unanswerable 0 --near-miss 80 --seed 3 \
+    --exclude $out/drcd/qa.jsonl --exclude $out/drcd-fit/qa.jsonl --exclude $out/drcd-ci/qa.jsonl
