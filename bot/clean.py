@@ -15,7 +15,7 @@ from bot.config import get_settings
 from bot.parse import CleanError, decode, extract_text
 from bot.types import Document
 
-__all__ = ["CleanError", "clean_text", "decode", "derive_title", "load_document", "strip_glosses"]
+__all__ = ["CleanError", "check_size", "clean_text", "decode", "derive_title", "load_document", "strip_glosses"]
 
 # --- line-level junk ------------------------------------------------------------------------------------
 
@@ -130,6 +130,18 @@ def derive_title(text: str, fallback: str) -> str:
     return fallback
 
 
+def check_size(path: Path, max_bytes: int) -> None:
+    """Refuse an empty or too large file by its size alone, before anything reads it."""
+    try:
+        size = path.stat().st_size
+    except OSError as err:
+        raise CleanError(f"无法读取：{err.strerror}") from err
+    if size == 0:
+        raise CleanError("空文件")
+    if size > max_bytes:
+        raise CleanError(f"文件太大（{size / 2**20:.1f} MiB，上限 {max_bytes / 2**20:g} MiB）")
+
+
 def load_document(path: Path, max_bytes: int | None = None, max_chars: int | None = None) -> Document:
     """Read one file of any supported format (:mod:`bot.parse`), then clean it: the text quotes are cut
     from and checked against. Raises :class:`CleanError` with a reason a person can act on.
@@ -138,16 +150,8 @@ def load_document(path: Path, max_bytes: int | None = None, max_chars: int | Non
     before it is read, so a 200 MB file costs nothing.
     """
     settings = get_settings()
-    max_bytes = settings.max_file_bytes if max_bytes is None else max_bytes
+    check_size(path, settings.max_file_bytes if max_bytes is None else max_bytes)
     max_chars = settings.max_article_chars if max_chars is None else max_chars
-    try:
-        size = path.stat().st_size
-    except OSError as err:
-        raise CleanError(f"无法读取：{err.strerror}") from err
-    if size == 0:
-        raise CleanError("空文件")
-    if size > max_bytes:
-        raise CleanError(f"文件太大（{size / 2**20:.1f} MiB，上限 {max_bytes / 2**20:.0f} MiB）")
     raw = path.read_bytes()
     text = clean_text(extract_text(path, raw))
     if len(text.strip()) < 2:

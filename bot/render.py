@@ -161,9 +161,8 @@ def answer_messages(ans: Answer) -> list[dict[str, Any]]:
     """The finished bubble: answer, then the 「来源」 panel (closed; the title says how many)."""
     messages: list[dict[str, Any]] = [{"role": "assistant", "content": answer_markdown(ans.text, ans.notice)}]
     if ans.citations or (ans.rewritten and ans.rewritten != ans.question):
+        # no "duration": Gradio shows it as a bare "(0.2s)" beside the title, which says nothing to a reader
         metadata: dict[str, Any] = {"title": _sources_title(ans), "status": "done", "log": _sources_log(ans)}
-        if "total" in ans.timings_ms:
-            metadata["duration"] = ans.timings_ms["total"] / 1000
         messages.append({"role": "assistant", "content": sources_markdown(ans), "metadata": metadata})
     return messages
 

@@ -174,6 +174,12 @@ class _Writer:
         self.report.removed += len(u.stale)
 
 
+def remove(source: str, settings: Settings | None = None) -> int:
+    """Remove one article's chunks (between ingests, never during one); how many there were."""
+    with _lock:
+        return Index(settings or get_settings()).remove(source)
+
+
 def ensure_index(settings: Settings | None = None, progress: bool = True) -> IngestReport | None:
     """Build the index from ``articles_dir`` if the collection is empty (first start of a fresh clone)."""
     settings = settings or get_settings()
