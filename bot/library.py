@@ -91,9 +91,9 @@ def stored_name(name: str, settings: Settings) -> str:
         raise CleanError("文件名不能包含路径（/、\\ 或 ..），请只上传文件本身")
     clean = _FORBIDDEN.sub("", unicodedata.normalize("NFC", name))
     clean = "".join(ch for ch in clean if unicodedata.category(ch) not in {"Cf", "Cc"}).strip().lstrip(".")
-    suffix = Path(clean).suffix.lower()
+    suffix = Path(clean).suffix
     stem = clean[: len(clean) - len(suffix)].strip(" .") if suffix else clean
-    if suffix not in settings.upload_suffixes:
+    if suffix.lower() not in settings.upload_suffixes:
         kinds = "、".join(settings.upload_suffixes)
         raise CleanError(f"不支持的文件类型 {suffix or '（无扩展名）'}，可上传：{kinds}")
     if not stem:

@@ -50,12 +50,12 @@ def build(settings: Settings, tab: gr.Tab) -> None:
         files = gr.File(label=f"上传文章（{types}；每个不超过 {settings.max_file_mb:g} MB，一次最多 "
                               f"{settings.max_upload_files} 个）", file_count="multiple", type="filepath")
         add = gr.Button("导入资料库", variant="primary")
-        added = gr.Markdown(elem_classes="kb-results", min_height=40)
+        added = gr.Markdown(elem_classes="kb-added", min_height=40)
         with gr.Row():
             chosen = gr.Dropdown(label="选择文章", choices=[], scale=3)
             delete = gr.Button("删除", variant="stop", scale=1)
             redo = gr.Button("重新索引", scale=1)
-        changed = gr.Markdown(elem_classes="kb-results", min_height=40)
+        changed = gr.Markdown(elem_classes="kb-changed", min_height=40)
     table = gr.Dataframe(headers=list(COLUMNS), datatype=["str", "str", "number", "str", "str"],
                          interactive=False, label="文章列表", wrap=True, elem_classes="kb-table")
 

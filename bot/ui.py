@@ -47,6 +47,9 @@ CSS = """
   text-indent: inherit; letter-spacing: inherit; word-spacing: inherit; text-transform: inherit; }
 .gradio-container div, .gradio-container p, .gradio-container li, .gradio-container blockquote {
   line-height: inherit; text-align: inherit; }
+/* the 对话 tab fills the page as the chat alone did (Gradio's tab container is a plain block) */
+.gradio-container .tabs { display: flex; flex-direction: column; }
+.gradio-container .tabs > .tabitem { flex-grow: 1; }
 .qa-header h1 { font-size: 1.5rem; margin: 0 0 .15rem 0; }
 .qa-header p { margin: 0; color: var(--body-text-color-subdued); }
 .gradio-container sup.cite { color: var(--color-accent); font-weight: 600; font-size: .75em; margin: 0 .1em; }
