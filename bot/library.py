@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from functools import wraps
 from pathlib import Path
 from typing import Any, Literal
 
@@ -159,32 +160,39 @@ def _add(name: str, upload_path: Path, settings: Settings, on_chunks: store.Chun
     return Outcome(name, True, f"{verb}，{chunks} 个片段", chunks)
 
 
-def remove(name: str, settings: Settings) -> Outcome:
+def _by_name(action: Callable[[str, Path, Settings], Outcome]) -> Callable[[str, Settings], Outcome]:
+    """``action`` on the article of that name in ``articles_dir``; a name with a path in it, or a failure
+    the action raises, comes back as the outcome's reason."""
+    @wraps(action)
+    def run(name: str, settings: Settings) -> Outcome:
+        try:
+            return action(name, _article_path(name, settings), settings)
+        except CleanError as err:
+            return Outcome(name, False, str(err))
+
+    return run
+
+
+@_by_name
+def remove(name: str, path: Path, settings: Settings) -> Outcome:
     """Delete an article from the index (every replica reloads) and its file from ``articles_dir``."""
-    try:
-        path = _article_path(name, settings)
-    except CleanError as err:
-        return Outcome(name, False, str(err))
     removed = store.remove(name, settings)
     had_file = path.is_file()
     if had_file:
         path.unlink()
     if not removed and not had_file:
-        return Outcome(name, False, "资料库中没有这篇文章")
+        raise CleanError("资料库中没有这篇文章")
     return Outcome(name, True, f"已删除，移除 {removed} 个片段", removed)
 
 
-def reindex(name: str, settings: Settings) -> Outcome:
+@_by_name
+def reindex(name: str, path: Path, settings: Settings) -> Outcome:
     """Read an article's file again (after a change of the cleaner, the chunking or the file itself)."""
-    try:
-        path = _article_path(name, settings)
-    except CleanError as err:
-        return Outcome(name, False, str(err))
     if not path.is_file():
-        return Outcome(name, False, f"{settings.articles_dir} 中没有这篇文章的原文件，无法重新索引")
+        raise CleanError(f"{settings.articles_dir} 中没有这篇文章的原文件，无法重新索引")
     report = store.ingest([path], settings=settings, progress=False)
     if report.failed:
-        return Outcome(name, False, report.failed[0][1])
+        raise CleanError(report.failed[0][1])
     return Outcome(name, True, f"已重新索引：新增 {report.added} 个片段，未变 {report.skipped} 个，移除 {report.removed} 个",
                    report.added + report.skipped)
 

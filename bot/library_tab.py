@@ -48,7 +48,7 @@ def build(settings: Settings, tab: gr.Tab) -> None:
     login_note = gr.Markdown()
     with gr.Column(visible=mode == "open") as manage:
         files = gr.File(label=f"上传文章（{types}；每个不超过 {settings.max_file_mb:g} MB，一次最多 "
-                              f"{settings.max_upload_files} 个）", file_count="multiple", type="filepath")
+                              f"{settings.max_upload_files} 个）", file_count="multiple", type="filepath", height=150)
         add = gr.Button("导入资料库", variant="primary")
         added = gr.Markdown(elem_classes="kb-added", min_height=40)
         with gr.Row():

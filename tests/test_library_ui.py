@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 from gradio_client import Client, handle_file
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from app_cli import launched
 from bot.clean import load_document
 from bot.config import REFUSAL
 from documents import encrypted_pdf, reportlab_pdf, word_docx
-from ui_helpers import ask, launch, open_sources, shot
+from ui_helpers import ask, browser, open_sources, shot  # noqa: F401 - browser is a fixture
 
 pytestmark = pytest.mark.e2e
 
@@ -69,14 +69,6 @@ def exposed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pat
         yield url, store / "articles"
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        chromium = launch(pw)
-        yield chromium
-        chromium.close()
-
-
 def _page(browser: Browser, locale: str = "zh-CN") -> Page:
     return browser.new_context(locale=locale, viewport={"width": 1280, "height": 900}).new_page()
 
@@ -119,7 +111,7 @@ def test_upload_ask_delete_in_the_browser(browser: Browser, app: tuple[str, Path
     table = page.locator(".kb-table")
     for name in (DOCX_NAME, PDF_NAME):
         expect(table).to_contain_text(name)
-    shot(page, "kb-02-uploaded")
+    shot(page, "kb-02-uploaded", full_page=True)
 
     _tab(page, "对话")
     _cited_quote(page, DOCX_QUESTION, DOCX_NAME, articles)

@@ -13,12 +13,14 @@ from collections.abc import Iterator
 
 import pytest
 from gradio_client import Client
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from app_cli import launched
 from bot.config import ROOT
 from llm_server import Script, serve
-from ui_helpers import PENDING, Seen, ask, drafts, launch, open_sources, shot, static_site, watch_drafts
+from ui_helpers import (  # noqa: F401 - browser is a fixture
+    PENDING, Seen, ask, browser, drafts, open_sources, shot, static_site, watch_drafts,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -55,14 +57,6 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with serve(llm) as (llm_url, _), \
             launched(work, BOT_LLM_BASE_URL=llm_url, BOT_LLM_API_KEY="sk-test") as (url, _):
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        chromium = launch(pw)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
