@@ -197,9 +197,8 @@ def answer_messages(ans: Answer, answer_id: str | None = None) -> list[dict[str,
         messages.append({"role": "assistant", "content": why_markdown(ans),
                          "metadata": {"title": "为什么没有回答", "status": "done"}})
     if ans.citations or (ans.rewritten and ans.rewritten != ans.question):
+        # no "duration": Gradio shows it as a bare "(0.2s)" beside the title, which says nothing to a reader
         metadata: dict[str, Any] = {"title": _sources_title(ans), "status": "done", "log": _sources_log(ans)}
-        if "total" in ans.timings_ms:
-            metadata["duration"] = ans.timings_ms["total"] / 1000
         messages.append({"role": "assistant", "content": sources_markdown(ans), "metadata": metadata})
     return messages
 
