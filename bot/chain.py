@@ -79,7 +79,7 @@ class Part:
     def not_said(self) -> str:
         """The sentence that stands for a part the passages do not answer."""
         if self.decision.missing:
-            return f"资料中没有提到{'、'.join(self.decision.missing)}。"
+            return f"资料中没有提到{'、'.join(self.question.about(m) for m in self.decision.missing)}。"
         return f"关于「{self.question.text.rstrip('？?。')}」，资料中没有找到相关信息。"
 
 
@@ -126,7 +126,9 @@ def stream(question: str, history: Sequence[tuple[str, str]] | None = None, *, p
                          "gate": p.decision.to_dict()} for p in parts]
     if not any(p.decision.answerable for p in parts):
         log.info("refused %r: %s", analysed.text, "; ".join(p.decision.reason for p in parts))
-        yield REFUSAL
+        if analysed.asks("follow_up") and len(parts) == 1 and parts[0].decision.missing:
+            answer.text = parts[0].not_said()  # 「那美国呢？」: say what the articles lack, not just that they lack it
+        yield answer.text
     else:
         yield from _generate(answer, parts, settings, timings, index.share)
     timings["total"] = (time.perf_counter() - started) * 1000

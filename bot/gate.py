@@ -140,6 +140,14 @@ def features(question: Question, hits: list[Hit], ranked: list[Sentence], index:
     }
 
 
+def speaks_of_swap(swap: tuple[str, str], answers: list[Sentence]) -> bool:
+    """Whether a follow-up's new subject (美国 in 「那美国呢？」) is what a best sentence is about: it names
+    the new subject and not the term it replaced. A sentence still naming 我国 answered the question
+    before; that it mentions 美国 in passing (排名在美国之后) does not make it an answer about 美国."""
+    old, new = normalize(swap[0]), normalize(swap[1])
+    return any(new in t and old not in t for t in (normalize(s.text) for s in answers))
+
+
 @lru_cache(maxsize=1)
 def model() -> logit.Logit:
     return logit.load(MODEL_PATH, FEATURES)
@@ -156,6 +164,8 @@ def decide(question: Question, hits: list[Hit], ranked: list[Sentence], index: I
     p = fitted.probability(x)
     ok = p >= fitted.threshold
     missing = _Evidence.of(hits, ranked).missing(question)
+    if ok and question.swap and not speaks_of_swap(question.swap, ranked[:TOP_SENTENCES]):
+        ok, missing = False, [question.swap[1]]
     if ok:
         reason = ""
     elif missing:

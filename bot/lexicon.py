@@ -80,6 +80,19 @@ INTENTS: dict[str, re.Pattern[str]] = {
         r"|(?:他|她|它|他们|这个人|这家|该公司|这件事)|呢[?]?$"),
 }
 FOLLOW_UP_CHARS = 8  # a question this short (「为什么？」「具体呢？」) reads on from the one before
+# A follow-up that only names a new subject (「那美国呢？」「2023年呢？」「换成华为呢」): what is left once its
+# lead-in and ending are removed is the subject put in place of the previous question's one.
+FOLLOW_UP_SWAP = re.compile(r"^(?:那么|那|还有|另外|换成|如果是|要是)?(?P<subject>.{1,12}?)(?:的情况|的话|的)?"
+                            r"(?:呢|怎么样|如何|又如何|又怎么样)?[?。]*$")
+# Words that point at a place the way a name would (jieba tags them as pronouns): the home country.
+HOME_PLACES = ("我们国家", "我国", "国内", "本国")
+# Pronouns of a follow-up and the kinds of name they stand for (「他还说了什么？」 → the person named before).
+PRONOUNS: dict[str, tuple[str, ...]] = {
+    "他": ("person",), "她": ("person",), "此人": ("person",), "这个人": ("person",), "这位": ("person",),
+    "他们": ("org", "person"), "她们": ("person",), "它": ("org", "name"), "它们": ("org", "name"),
+    "该公司": ("org",), "这家公司": ("org",), "这家": ("org",), "该机构": ("org",), "这家企业": ("org",),
+    "当地": ("place",), "那里": ("place",), "该地": ("place",),
+}
 
 # The answer type a question expects, by how it asks (first match wins, most specific first).
 ANSWER_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -107,6 +120,7 @@ TIME = re.compile(r"\d{1,4}\s*(?:年|月|日|世纪|年代)|[〇零一二三四�
 WORK = re.compile(r"《[^》]{1,40}》|<[^<>]{1,40}>")
 # jieba part-of-speech tags of named entities (posseg): person, place, organisation, other proper noun
 ENTITY_TAGS = {"person": ("nr", "nrfg", "nrt"), "place": ("ns",), "org": ("nt",)}
+OTHER_NAME_TAGS = ("nz", "eng")  # a product, model or other proper name (GPT-4, 文心一言)
 NAME_TAGS = ("nr", "nrfg", "nrt", "ns", "nt", "nz", "eng")
 # Tags of words that carry no topic: pronouns and question words (r), prepositions, conjunctions,
 # particles, adverbs, interjections, onomatopoeia, modal particles.
