@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot import citations, gate, lists, overview, ranker
+from bot import citations, collection, gate, lists, overview, ranker
 from bot.config import LLM_UNAVAILABLE_NOTICE, REFUSAL, Settings, get_settings
 from bot.evidence import Sentence
 from bot.providers import PROVIDERS, get_runnable
@@ -117,6 +117,9 @@ def stream(question: str, history: Sequence[tuple[str, str]] | None = None, *, p
     index = retriever(settings)
     with _timed(timings, "analyse"):
         analysed = analyse(text, history, index.idf)
+    if analysed.asks("collection"):
+        yield from _collection(text, analysed, index, name, settings, timings, started)
+        return
     parts = [prepare(p, index, k or settings.k, timings) for p in analysed.parts or (analysed,)]
     answer = Answer(question=text, rewritten=analysed.rewritten, text=REFUSAL, refused=True, provider=name,
                     retrieved=[h for p in parts for h in p.hits], timings_ms=timings,
@@ -131,6 +134,18 @@ def stream(question: str, history: Sequence[tuple[str, str]] | None = None, *, p
         yield answer.text
     else:
         yield from _generate(answer, parts, settings, timings, index.share)
+    timings["total"] = (time.perf_counter() - started) * 1000
+    yield answer
+
+
+def _collection(text: str, analysed: Question, index: Retriever, provider: str, settings: Settings,
+                timings: dict[str, float], started: float) -> Iterator[str | Answer]:
+    """A whole-collection question: one cited gist sentence per article (``bot.collection``)."""
+    with _timed(timings, "generate"):
+        listed, cited, hits = collection.gists(analysed, index, settings.collection_articles)
+    answer = Answer(question=text, rewritten=analysed.rewritten, text=listed or REFUSAL, refused=not cited,
+                    provider=provider, citations=cited, retrieved=hits, timings_ms=timings)
+    yield answer.text
     timings["total"] = (time.perf_counter() - started) * 1000
     yield answer
 

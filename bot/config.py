@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     provider: str = "extractive"  # extractive | openai | local
     max_question_chars: int = 2000
     answer_sentences: int = 4  # extractive: at most this many quoted sentences
+    collection_articles: int = Field(default=10, ge=1)  # 「这几篇文章分别讲了什么」: articles listed at most
 
     # --- OpenAI-compatible LLM (OpenAI, DeepSeek, Qwen/DashScope, vLLM, llama.cpp, Ollama)
     llm_base_url: str | None = None

@@ -123,6 +123,8 @@ def is_follow_up(text: str) -> bool:
     """Reads on only with the question before it: opening with / pointing by a pronoun, or short and
     naming nothing of its own (「为什么？」; 「薛澜是谁？」 names its subject and stands alone)."""
     norm = normalize(text)
+    if lexicon.INTENTS["collection"].search(norm):  # 「这几篇文章分别讲了什么？」 is about every article
+        return False
     if lexicon.INTENTS["follow_up"].search(norm):
         return True
     return len(text.strip()) <= lexicon.FOLLOW_UP_CHARS and not names_something(norm)
