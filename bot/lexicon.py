@@ -80,10 +80,17 @@ INTENTS: dict[str, re.Pattern[str]] = {
         r"|(?:他|她|它|他们|这个人|这家|该公司|这件事)|呢[?]?$"),
 }
 FOLLOW_UP_CHARS = 8  # a question this short (「为什么？」「具体呢？」) reads on from the one before
+# Openers that link a question to the one before (「那……」「还有……」); a full question after them that names
+# its own subject (「那北京的大模型扶持政策门槛是多少？」) stands on its own.
+FOLLOW_UP_LEAD = re.compile(r"^(?:那么|那|还有|另外|此外)")
 # A follow-up that only names a new subject (「那美国呢？」「2023年呢？」「换成华为呢」): what is left once its
 # lead-in and ending are removed is the subject put in place of the previous question's one.
 FOLLOW_UP_SWAP = re.compile(r"^(?:那么|那|还有|另外|换成|如果是|要是)?(?P<subject>.{1,12}?)(?:的情况|的话|的)?"
                             r"(?:呢|怎么样|如何|又如何|又怎么样)?[?。]*$")
+# A question that asks for a name (叫什么, 是谁, 哪家): its answer brings the name a later pronoun points at.
+ASKS_NAME = re.compile(r"叫什么|什么名字|谁|哪[一]?位|哪家|哪个(?:公司|机构|人)|什么(?:公司|机构|工具|产品|应用|模型|平台)")
+# A short quoted term names a thing (“超级员工”, 《AI法案》) even when jieba does not tag it as a name.
+QUOTED_NAME = re.compile(r"[“\"《]([^”\"》]{2,12})[”\"》]")
 # Words that point at a place the way a name would (jieba tags them as pronouns): the home country.
 HOME_PLACES = ("我们国家", "我国", "国内", "本国")
 # Pronouns of a follow-up and the kinds of name they stand for (「他还说了什么？」 → the person named before).
@@ -120,13 +127,15 @@ TIME = re.compile(r"\d{1,4}\s*(?:年|月|日|世纪|年代)|[〇零一二三四�
 WORK = re.compile(r"《[^》]{1,40}》|<[^<>]{1,40}>")
 # jieba part-of-speech tags of named entities (posseg): person, place, organisation, other proper noun
 ENTITY_TAGS = {"person": ("nr", "nrfg", "nrt"), "place": ("ns",), "org": ("nt",)}
-OTHER_NAME_TAGS = ("nz", "eng")  # a product, model or other proper name (GPT-4, 文心一言)
+OTHER_NAME_TAGS = ("nz",)  # another proper name (Latin ones, GPT-4, are taken whole by EXACT instead)
 NAME_TAGS = ("nr", "nrfg", "nrt", "ns", "nt", "nz", "eng")
 # Tags of words that carry no topic: pronouns and question words (r), prepositions, conjunctions,
 # particles, adverbs, interjections, onomatopoeia, modal particles.
 FUNCTION_TAGS = ("r", "p", "c", "u", "d", "e", "o", "y")
 # Tags that make up a name or compound noun when adjacent (青石 + 镇, 莫扎 + 伊斯 + 克).
 NOMINAL_TAGS = ("n", "j", "eng")
+# Tags of the words a noun phrase is made of (移动/vn 支付/v 用户/n): what a refusal names after a subject.
+PHRASE_TAGS = ("n", "v", "a", "j", "eng")
 
 # How many X: measure words and verbs between 多少 and what is counted (多少个参数, 营收是多少).
 MEASURES = set("个块种家位件名项条台张次")

@@ -83,16 +83,20 @@ class Question:
         norm, key = normalize(self.text), normalize(term)
         if key not in norm:
             return term
-        end, at, phrase = norm.index(key) + len(key), 0, ""
+        end, at, phrase = norm.index(key) + len(key), 0, []
         for word, tag in tagged(norm):
             start, at = at, at + len(word)
             if start < end:
                 continue
-            if tag.startswith(lexicon.NOMINAL_TAGS) or (tag == "vn" and phrase):
-                phrase += word
-            elif phrase or tag not in ("uj", "x"):
+            if tag.startswith(lexicon.PHRASE_TAGS) and word not in lexicon.COPULAS \
+                    and not lexicon.QUESTION_WORDS.search(word):
+                phrase.append((word, tag))
+            elif phrase or tag != "uj":  # 美国的算力: the 的 before the phrase
                 break
-        return f"{term}的{phrase}" if phrase else term
+        while phrase and not phrase[-1][1].startswith(lexicon.NOMINAL_TAGS):  # 规模要突破 → 规模
+            phrase.pop()
+        words = "".join(w for w, _ in phrase)
+        return f"{term}的{words}" if words else term
 
     def missing_subject(self, text: str) -> list[str]:
         """The subject terms ``text`` lacks."""
@@ -125,9 +129,14 @@ def is_follow_up(text: str) -> bool:
     norm = normalize(text)
     if lexicon.INTENTS["collection"].search(norm):  # 「这几篇文章分别讲了什么？」 is about every article
         return False
+    short = len(text.strip()) <= lexicon.FOLLOW_UP_CHARS
+    rest = lexicon.FOLLOW_UP_LEAD.sub("", norm)
+    if rest != norm and not short and lexicon.ASKING.search(rest) and names_something(rest) \
+            and not lexicon.INTENTS["follow_up"].search(rest):
+        return False  # 那 + a full question naming its own subject
     if lexicon.INTENTS["follow_up"].search(norm):
         return True
-    return len(text.strip()) <= lexicon.FOLLOW_UP_CHARS and not names_something(norm)
+    return short and not names_something(norm)
 
 
 def names_something(norm: str) -> bool:

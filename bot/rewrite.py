@@ -6,7 +6,7 @@ deterministically, by what kind of follow-up it is:
 
 - it only names a new subject (「那美国呢？」「2023年呢？」): that subject replaces the previous question's
   term of the same kind (a place for a place, 我国 → 美国; a person for a person; an organisation; a year
-  for a year), else the previous question's first name;
+  for a year), else its first person, organisation or product name (the tagger mixes those up);
 - it points with a pronoun (「他还说了什么？」): the pronoun becomes the name it stands for, the last one
   of that kind in the previous question (else the first in the previous answer);
 - it is elliptical (「为什么？」「具体呢？」): it is read after the previous question.
@@ -24,6 +24,9 @@ from bot.question import is_follow_up, tagged
 from bot.textnorm import normalize
 
 MAX_CARRIED = 3  # earlier turns a chain of follow-ups reaches back through at most
+# Kinds that stand in for one another when the previous question has none of the new subject's own kind:
+# jieba tags many companies as people (华为 nr) and products as either, so 那华为呢 may replace either.
+AGENTS = frozenset({"person", "org", "name"})
 
 
 @dataclass(frozen=True)
@@ -74,18 +77,35 @@ def substitute(question: str, previous: str, previous_answer: str = "") -> Stand
 
 
 def names(text: str) -> list[Name]:
-    """The names and years of ``text`` in order, each with its kind (jieba POS, see ``bot.lexicon``)."""
+    """The names and years of ``text`` in order, each with its kind: jieba's person / place /
+    organisation tags (``bot.lexicon.ENTITY_TAGS``, 我国 as a place), whole Latin tokens (GPT-3.5), short
+    quoted terms (“超级员工”), years. A name inside a longer one is left out."""
     norm = normalize(text)
+    same = len(text) == len(norm)
     found: list[Name] = []
+
+    def add(start: int, end: int, kind: str) -> None:
+        found.append(Name(text[start:end] if same else norm[start:end], kind, start))
+
     at = 0
     for word, tag in tagged(norm):
         start, at = at, at + len(word)
         kind = _kind(word, tag)
         if kind:
-            found.append(Name(text[start:at] if len(text) == len(norm) else word, kind, start))
+            add(start, at, kind)
+    for token in lexicon.EXACT.finditer(norm):
+        if lexicon.LATIN_LETTER.search(token.group(0)) and len(token.group(0)) >= 2:
+            add(token.start(), token.end(), "name")
+    for quoted in lexicon.QUOTED_NAME.finditer(norm):
+        add(quoted.start(1), quoted.end(1), "name")
     for year in lexicon.YEAR.finditer(norm):
-        found.append(Name(year.group(0) + "年", "year", year.start()))
-    return sorted(found, key=lambda n: n.start)
+        add(year.start(), year.end() + 1, "year")
+    found.sort(key=lambda n: (n.start, -len(n.text)))
+    kept: list[Name] = []
+    for n in found:
+        if not kept or n.start >= kept[-1].start + len(kept[-1].text):
+            kept.append(n)
+    return kept
 
 
 def _kind(word: str, tag: str) -> str | None:
@@ -103,17 +123,19 @@ def _original(text: str, norm: str, start: int, end: int) -> str:
 
 
 def _swap(subject: str, previous: str) -> Standalone | None:
-    """The previous question about ``subject`` instead: its term of the same kind replaced, else its first name."""
+    """The previous question about ``subject`` instead (see module doc); None when ``subject`` is not one name."""
     own = names(subject)
-    kind = own[0].kind if own else None
-    if kind is None:
-        return None  # not a name (「那参数呢」): read it after the previous question instead
+    if len(own) != 1 or own[0].text != subject.removesuffix("的"):
+        return None  # not one name (「那参数呢」「AI算力占比呢」): read it after the previous question instead
+    kind = own[0].kind
     theirs = names(previous)
-    target = next((n for n in theirs if n.kind == kind), None) or next((n for n in theirs if n.kind != "year"), None)
-    if target is None or (kind == "year") != (target.kind == "year"):
+    target = next((n for n in theirs if n.kind == kind), None) or next(
+        (n for n in theirs if {n.kind, kind} <= AGENTS), None)
+    if target is None:
         return None
-    text = previous[: target.start] + subject + previous[target.start + len(target.text):]
-    return Standalone(text, (target.text, subject) if target.text != subject else None)
+    new = own[0].text
+    text = previous[: target.start] + new + previous[target.start + len(target.text):]
+    return Standalone(text, (target.text, new) if target.text != new else None)
 
 
 def _resolve_pronoun(question: str, previous: str, previous_answer: str) -> str | None:
@@ -128,16 +150,19 @@ def _resolve_pronoun(question: str, previous: str, previous_answer: str) -> str 
              for i in range(len(norm)) if norm.startswith(p, i) and i in bounds and i + len(p) in bounds]
     for start, end, pronoun in sorted(spans):
         kinds = lexicon.PRONOUNS[pronoun]
-        referent = _last_of(kinds, names(previous)) or _first_of(kinds, names(previous_answer))
+        referent = _referent(kinds, previous, previous_answer)
         if referent:
             text = question if len(question) == len(norm) else norm
             return text[:start] + referent + text[end:]
     return None
 
 
-def _last_of(kinds: tuple[str, ...], found: list[Name]) -> str | None:
-    return next((n.text for n in reversed(found) if n.kind in kinds), None)
-
-
-def _first_of(kinds: tuple[str, ...], found: list[Name]) -> str | None:
-    return next((n.text for n in found if n.kind in kinds), None)
+def _referent(kinds: tuple[str, ...], previous: str, previous_answer: str) -> str | None:
+    """The name a pronoun of these kinds stands for. After a question that asked for a name (「华傲数据的
+    董事长是谁？」) it is the one its answer brought; otherwise the last one the previous question named,
+    else the first its answer named."""
+    asked = [n.text for n in names(previous) if n.kind in kinds]
+    brought = [n.text for n in names(previous_answer) if n.kind in kinds and n.text not in previous]
+    if lexicon.ASKS_NAME.search(normalize(previous)):
+        return next(iter(brought + asked[::-1]), None)
+    return next(iter(asked[::-1] + brought), None)
