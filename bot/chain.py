@@ -117,7 +117,7 @@ def stream(question: str, history: Sequence[tuple[str, str]] | None = None, *, p
     index = retriever(settings)
     with _timed(timings, "analyse"):
         analysed = analyse(text, history, index.idf)
-    if analysed.asks("collection"):
+    if collection.wanted(analysed):
         yield from _collection(text, analysed, index, name, settings, timings, started)
         return
     parts = [prepare(p, index, k or settings.k, timings) for p in analysed.parts or (analysed,)]

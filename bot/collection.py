@@ -20,6 +20,12 @@ from bot.types import Citation, Hit
 GIST_SENTENCES = 1  # per article
 
 
+def wanted(question: Question) -> bool:
+    """A question about every article's gist (「这几篇文章分别讲了什么？」「资料库里有哪些文章？」), not one that
+    asks a topic across them (「美国限制英伟达芯片这件事，这几篇文章里分别是怎么说的？」)."""
+    return question.asks("collection") and (question.asks("overview") or question.asks("articles"))
+
+
 def sources(question: Question, index: Retriever, n: int) -> tuple[list[str], int]:
     """The articles to show (at most ``n``, most relevant first when there are more) and how many there are."""
     index.refresh()

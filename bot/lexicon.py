@@ -66,6 +66,8 @@ INTENTS: dict[str, re.Pattern[str]] = {
     "collection": re.compile(
         r"(?:这几篇|这些|每篇|各篇|所有|全部)(?:文章|资料|报道)|资料库|知识库|有哪些文章|哪几篇文章"
         r"|(?:each|every|all (?:the )?|these )(?:articles?|documents?)|what articles"),
+    # the articles themselves asked for (with "collection": a list of every article's gist)
+    "articles": re.compile(r"(?:有|是)哪些(?:文章|资料|报道)|哪几篇|(?<!这)几篇文章|多少篇|列出.{0,4}(?:文章|资料)|what articles"),
     # several things: a list whose items may lie far apart
     "list": re.compile(
         r"哪些|哪[几一二两三四五六七八九十]|几[个项大点方类种层条]|分别|列举|有什么.{0,6}(?:挑战|问题|措施|建议|观点|方面|影响|冲击|风险)"
