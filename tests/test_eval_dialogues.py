@@ -3,12 +3,10 @@ scored, written, and gated on a baseline, run as the command a user runs."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from test_eval_run import env, qabot_eval  # noqa: F401 - env is a fixture: the same command, the same settings
 
 from bot.eval.dialogues import DIALOGUE_METRICS, DialoguesError, load_dialogues
 
@@ -21,16 +19,6 @@ DIALOGUES = [
         {"question": "薛澜说国内现在有多少个大模型？", "standalone": None, "key_facts": [["130"]], "refusal": False},
         {"question": "他觉得中国大模型有什么问题？", "standalone": [["薛澜"]], "key_facts": [], "refusal": False}]},
 ]
-
-
-@pytest.fixture(scope="module")
-def env(settings) -> dict[str, str]:
-    return {**os.environ, "BOT_PROVIDER": "extractive", "BOT_JUDGE_BASE_URL": ""}
-
-
-def qabot_eval(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bot", "eval", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=1800)
 
 
 def test_the_committed_set_is_valid_and_big_enough():
