@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot import citations, collection, gate, lists, overview, ranker
+from bot import citations, collection, gate, lists, llm_rewrite, overview, ranker
 from bot.config import LLM_UNAVAILABLE_NOTICE, REFUSAL, Settings, get_settings
 from bot.evidence import Sentence
 from bot.providers import PROVIDERS, get_runnable
@@ -116,7 +116,8 @@ def stream(question: str, history: Sequence[tuple[str, str]] | None = None, *, p
     text = clean_question(question, settings)
     index = retriever(settings)
     with _timed(timings, "analyse"):
-        analysed = analyse(text, history, index.idf)
+        condense = llm_rewrite.rewriter(settings) if name == "openai" and settings.llm_condense and history else None
+        analysed = analyse(text, history, index.idf, condense)
     if collection.wanted(analysed):
         yield from _collection(text, analysed, index, name, settings, timings, started)
         return

@@ -110,15 +110,16 @@ class Question:
 # --- building it ---------------------------------------------------------------------------------------------
 
 def analyse(asked: str, history: Sequence[tuple[str, str]] | None = None,
-            idf: Callable[[str], float] | None = None) -> Question:
+            idf: Callable[[str], float] | None = None, rewriter: Callable | None = None) -> Question:
     """The analysed question. ``history``: earlier (question, answer) turns, for follow-ups; ``idf``: the
-    collection's inverse document frequency of a word (unknown: every word weighs the same)."""
+    collection's inverse document frequency of a word (unknown: every word weighs the same); ``rewriter``:
+    an LLM's condense step for follow-ups (``bot.llm_rewrite``)."""
     from bot import rewrite
 
     searched = " ".join(MARKUP.sub(" ", asked).split())
     if not lexicon.WORD_CHAR.search(searched):  # only emoji, punctuation or markup: nothing to search
         return Question(asked, "", False, "none", frozenset(), "other")
-    made = rewrite.standalone(searched, history)
+    made = rewrite.standalone(searched, history, rewriter)
     built = _build(asked, made.text, idf or (lambda _: 1.0), follow_up=made.text != searched)
     return replace(built, swap=made.swap) if made.swap else built
 

@@ -16,7 +16,7 @@ rewritten question is shown to the user, so the step is never hidden.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot import lexicon
@@ -52,15 +52,18 @@ def condense(question: str, history: Sequence[tuple[str, str]] | None) -> str:
     return standalone(question, history).text
 
 
-def standalone(question: str, history: Sequence[tuple[str, str]] | None) -> Standalone:
-    """``condense``, saying also which subject a follow-up swapped in."""
+def standalone(question: str, history: Sequence[tuple[str, str]] | None,
+               llm: Callable[[str, Sequence[tuple[str, str]], Standalone], Standalone] | None = None) -> Standalone:
+    """``condense``, saying also which subject a follow-up swapped in. ``llm``: a model's rewrite of a
+    follow-up (``bot.llm_rewrite``), given this one as its fallback."""
     if not history or not is_follow_up(question):
         return Standalone(question)
     turns = [(u.strip(), a or "") for u, a in history if u and u.strip()][-MAX_CARRIED:]
     if not turns:
         return Standalone(question)
     previous = condense(turns[-1][0], turns[:-1])
-    return substitute(question.strip(), previous, turns[-1][1])
+    made = substitute(question.strip(), previous, turns[-1][1])
+    return llm(question.strip(), turns, made) if llm else made
 
 
 def substitute(question: str, previous: str, previous_answer: str = "") -> Standalone:
