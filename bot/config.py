@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     provider: str = "extractive"  # extractive | openai | local
     max_question_chars: int = 2000
     answer_sentences: int = 4  # extractive: at most this many quoted sentences
+    collection_articles: int = Field(default=10, ge=1)  # 「这几篇文章分别讲了什么」: articles listed at most
 
     # --- OpenAI-compatible LLM (OpenAI, DeepSeek, Qwen/DashScope, vLLM, llama.cpp, Ollama)
     llm_base_url: str | None = None
@@ -71,6 +72,8 @@ class Settings(BaseSettings):
     # Restate the rules after the passages. Measured off by default: with the 1.5B local model the restated
     # refusal, read last, made it refuse 6 of 22 answerable questions (0 without); README "Using an LLM".
     llm_repeat_instruction: bool = False
+    llm_condense: bool = True  # with the openai provider, follow-ups are rewritten by the model (prompts/condense.txt)
+    condense_timeout: float = Field(default=10.0, gt=0)  # seconds; then the deterministic rewrite stands
     llm_max_tokens: int | None = 512  # answer cap: a weak model stuck repeating itself cannot run to the timeout
     local_model: str = "qwen2.5-coder-1.5b"  # a bot.model.MODELS name: qwen2.5-coder-1.5b | qwen2.5-coder-0.5b
     local_model_path: Path | None = None  # any other GGUF (e.g. a bigger model): used as given, no checksum
