@@ -118,7 +118,7 @@ def _generate(answer: Answer, question: str, hits: list[Hit], settings: Settings
             if answer.provider == "extractive":
                 raise
             log.warning("provider %s failed (%s); answering extractively", answer.provider, type(err).__name__)
-            answer.notice, draft = LLM_UNAVAILABLE_NOTICE, ""
+            answer.notice, draft = getattr(err, "notice", None) or LLM_UNAVAILABLE_NOTICE, ""  # its cause, if it says
     with _timed(timings, "verify"):
         text, cited, refused = citations.build(draft, hits, share) if draft else ("", [], False)
         if not text and not refused:  # nothing the LLM said could be verified (or it failed)

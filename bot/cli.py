@@ -13,6 +13,7 @@ from bot.bench import bench
 from bot.config import get_settings
 from bot.eval.run import eval_command
 from bot.model import model_app
+from bot.model_check import check_command
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="中文文章问答机器人 — ask, ingest, eval.")
 err = Console(stderr=True)
@@ -67,4 +68,5 @@ def ask(
 
 app.command("eval")(eval_command)
 app.command("bench")(bench)
+model_app.command("check")(check_command)
 app.add_typer(model_app, name="model")
