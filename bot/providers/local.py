@@ -39,7 +39,7 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableGenerator, RunnableLambda
 from pydantic import SecretStr
 
-from bot import llamacpp, model
+from bot import llamacpp, model, tokens
 from bot.config import Endpoint, LocalOptions, Settings
 from bot.evidence import Sentence
 from bot.providers import extractive, openai
@@ -281,13 +281,24 @@ def evidence(question: str, hits: list[Hit], limit: int) -> list[Sentence]:
 
 def numbered(chosen: list[Sentence], hits: list[Hit], budget: int) -> str:
     """The evidence as the model reads it: one line per passage, ``[n]`` its position in ``hits``, its
-    chosen sentences in their order, in simplified script; whole lines within ``budget`` tokens (the first
-    one cut to fit). No sentence chosen: the top passage, cut to fit."""
+    chosen sentences in the selection's order, in simplified script. Within ``budget`` tokens the
+    best-scoring sentences are kept first (the selection lists an article's sentences in document order,
+    so the answer may come last); the first line is cut to fit if need be. No sentence chosen: the top
+    passage, cut to fit."""
     if not chosen:
         return openai.pack(hits[:1], budget)
+    kept: set[int] = set()
+    used = 0
+    for i in sorted(range(len(chosen)), key=lambda i: -chosen[i].score):
+        size = tokens.count(chosen[i].text) + 4  # its share of "[n] " and the blank line
+        if kept and used + size > budget:
+            continue
+        kept.add(i)
+        used += size
     lines: dict[int, str] = {}
-    for s in chosen:
-        lines[s.hit] = lines.get(s.hit, "") + to_simplified(s.text).strip()
+    for i, s in enumerate(chosen):
+        if i in kept:
+            lines[s.hit] = lines.get(s.hit, "") + to_simplified(s.text).strip()
     return openai.pack_blocks([f"[{n + 1}] {text}" for n, text in lines.items()], budget)
 
 
