@@ -2,7 +2,7 @@
 
 Options override the ``BOT_*`` environment / ``.env`` settings (see bot/config.py):
 
-    python app.py --host 0.0.0.0 --port 8080 --auth editor:secret --root-path /qa --concurrency 4
+    python app.py --host 0.0.0.0 --port 8080 --auth reader:secret --admin editor:secret2 --root-path /qa
 """
 from __future__ import annotations
 
@@ -43,6 +43,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", help="监听地址（默认 127.0.0.1；局域网访问用 0.0.0.0）")
     parser.add_argument("--port", type=_positive, help="端口（默认 7860）")
     parser.add_argument("--auth", type=_checked(parse_auth), help="登录用户名和密码，格式 user:pass")
+    parser.add_argument("--admin", type=_checked(parse_auth),
+                        help="资料库管理员 user:pass：对外开放时，上传和删除文章须先用它登录（与 --auth 分开）")
     parser.add_argument("--root-path", type=_checked(parse_root_path), help="反向代理下的子路径，例如 /qa")
     parser.add_argument("--concurrency", type=_positive, help="同时处理的提问数（Gradio 队列并发上限）")
     return parser.parse_args(argv)
@@ -52,8 +54,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     settings = Settings(**{k: v for k, v in vars(args).items() if v is not None})
     try:  # the same checks for values that came from BOT_* variables
-        if settings.auth:
-            parse_auth(settings.auth)
+        for credentials in (settings.auth, settings.admin):
+            if credentials:
+                parse_auth(credentials)
         if settings.root_path:
             settings = settings.model_copy(update={"root_path": parse_root_path(settings.root_path)})
     except ValueError as err:

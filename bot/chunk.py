@@ -55,7 +55,7 @@ def _cut_long(text: str, start: int, end: int) -> list[Span]:
 
 # Bump when what is stored with a chunk changes (cleaning, BM25 tokens, embedding model): every chunk then
 # gets a new id, so the next ``qabot ingest`` re-indexes everything instead of keeping stale entries.
-INDEX_FORMAT = "2"
+INDEX_FORMAT = "3"
 
 
 def chunk_id(source: str, text: str, start: int) -> str:

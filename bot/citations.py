@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from jieba import posseg
 
 from bot.chunk import sentences
 from bot.config import REFUSAL
-from bot.evidence import coverage, question_terms
+from bot.evidence import coverage
+from bot.lexicon import ENDS
+from bot.question import question_terms
 from bot.textnorm import normalize
 from bot.types import Citation, Hit
 
@@ -74,7 +76,7 @@ def locate(claim: str, hit: Hit, share: Callable[[str], float] = lambda _: 0.0) 
         at = normalize(chunk).find(needle)
         if at >= 0:
             end = at + len(needle)
-            while end < len(chunk) and chunk[end] in "。！？!?；;…”’」』":  # keep the sentence's own ending
+            while end < len(chunk) and chunk[end] in ENDS:  # keep the sentence's own ending
                 end += 1
             return at, end, 1.0
     passage = normalize(chunk)
@@ -117,6 +119,24 @@ def build(draft: str, hits: list[Hit], share: Callable[[str], float] = lambda _:
     if not out:
         return "", [], False
     return "".join(out), citations, False
+
+
+def merge(parts: list[tuple[str, list[Citation]]]) -> tuple[str, list[Citation]]:
+    """The verified answers of a question's parts as one: their citations renumbered in order of first
+    use (a quote two parts share keeps one number), their texts joined."""
+    texts: list[str] = []
+    merged: list[Citation] = []
+    index: dict[tuple[str, int, int], int] = {}
+    for text, cited in parts:
+        numbers = {}
+        for c in cited:
+            key = (c.source, c.start, c.end)
+            if key not in index:
+                index[key] = len(merged) + 1
+                merged.append(replace(c, n=index[key]))
+            numbers[c.n] = index[key]
+        texts.append(_MARK.sub(lambda m: f"[{numbers.get(int(m.group(1)), int(m.group(1)))}]", text))
+    return "".join(texts), merged
 
 
 def _support(claim: Claim, hits: list[Hit], share: Callable[[str], float],

@@ -1,4 +1,4 @@
-"""Turn a raw article file into clean text fit for quoting.
+"""Turn a raw article file into clean text fit for quoting (its format is read by :mod:`bot.parse` first).
 
 Real web text arrives with site navigation, login boxes, "相关栏目" lists, copyright footers, repeated title
 lines, stock-ticker widgets, HTML residue, pinyin glosses after every character (``這個(gè)``) and paragraphs
@@ -9,81 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from pathlib import Path
 
+from bot.config import get_settings
+from bot.parse import CleanError, decode, extract_text
 from bot.types import Document
 
-# A knowledge-base article larger than this is almost surely not one (a dump, a log, a book). The cap is
-# set by ingest time, not memory: 8 MiB of Chinese is ~2.8M characters, ~20k chunks, already hours of
-# embedding on 2 cores; a 50 MB file would be a day. Refused at once by size, before reading it.
-MAX_FILE_BYTES = 8 * 1024 * 1024
-
-
-class CleanError(ValueError):
-    """A file that cannot become an article (binary, undecodable, empty). The message names the reason."""
-
-
-# --- decoding -------------------------------------------------------------------------------------------
-
-def decode(raw: bytes) -> str:
-    """Decode UTF-8 (with or without BOM), UTF-16 (with BOM, or without one when it reads cleanly), or
-    GBK/GB18030; refuse binary data."""
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = None
-    if text is not None and "\x00" not in text[:4096]:
-        return _not_binary(text)
-    if (text := _utf16_without_bom(raw)) is not None:
-        return text
-    if b"\x00" in raw[:4096]:
-        raise CleanError("looks binary (NUL bytes), not a text article")
-    try:
-        return _not_binary(raw.decode("gb18030"))
-    except UnicodeDecodeError:
-        pass
-    # Mostly UTF-8 with a few damaged bytes (common in scraped pages): keep it, mark the damage.
-    text = raw.decode("utf-8", errors="replace")
-    if text.count("\ufffd") > max(10, len(text) // 50):
-        raise CleanError("not decodable as UTF-8, UTF-16 or GB18030")
-    return text
-
-
-def _not_binary(text: str) -> str:
-    if _control_share(text) > 0.05:
-        raise CleanError("looks binary (too many control characters), not a text article")
-    return text
-
-
-def _utf16_without_bom(raw: bytes) -> str | None:
-    """UTF-16 saved without a byte-order mark (some Windows tools do): taken when one byte order reads
-    as at least 90% Chinese, ASCII and CJK punctuation with no control characters. GBK and UTF-8 bytes
-    read that way give Hangul, Yi and private-use characters instead, so they are never mistaken."""
-    if len(raw) < 2 or len(raw) % 2:
-        return None
-    for codec in ("utf-16-le", "utf-16-be"):
-        try:
-            text = raw.decode(codec)
-        except UnicodeDecodeError:
-            continue
-        sample = text[:5000]
-        plain = sum(1 for ch in sample if "\u3400" <= ch <= "\u9fff" or "\u3000" <= ch <= "\u303f"
-                    or "\uff00" <= ch <= "\uffef" or ch in "\n\r\t“”‘’…—·" or " " <= ch <= "~")
-        if plain >= 0.9 * len(sample) and _control_share(text) == 0:
-            return text
-    return None
-
-
-def _control_share(text: str) -> float:
-    sample = text[:20000]
-    if not sample:
-        return 0.0
-    bad = sum(1 for ch in sample if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t\f")
-    return bad / len(sample)
-
+__all__ = ["CleanError", "check_size", "clean_text", "decode", "derive_title", "load_document", "strip_glosses"]
 
 # --- line-level junk ------------------------------------------------------------------------------------
 
@@ -198,20 +130,34 @@ def derive_title(text: str, fallback: str) -> str:
     return fallback
 
 
-def load_document(path: Path) -> Document:
-    """Read, decode and clean one file. Raises :class:`CleanError` with a reason a person can act on."""
+def check_size(path: Path, max_bytes: int) -> None:
+    """Refuse an empty or too large file by its size alone, before anything reads it."""
     try:
         size = path.stat().st_size
     except OSError as err:
-        raise CleanError(f"cannot read: {err.strerror}") from err
+        raise CleanError(f"无法读取：{err.strerror}") from err
     if size == 0:
-        raise CleanError("empty file")
-    if size > MAX_FILE_BYTES:
-        raise CleanError(f"too large ({size // (1024 * 1024)} MiB > {MAX_FILE_BYTES // (1024 * 1024)} MiB)")
+        raise CleanError("空文件")
+    if size > max_bytes:
+        raise CleanError(f"文件太大（{size / 2**20:.1f} MiB，上限 {max_bytes / 2**20:g} MiB）")
+
+
+def load_document(path: Path, max_bytes: int | None = None, max_chars: int | None = None) -> Document:
+    """Read one file of any supported format (:mod:`bot.parse`), then clean it: the text quotes are cut
+    from and checked against. Raises :class:`CleanError` with a reason a person can act on.
+
+    The limits default to ``BOT_MAX_FILE_MB`` / ``BOT_MAX_ARTICLE_CHARS``. A file is refused by its size
+    before it is read, so a 200 MB file costs nothing.
+    """
+    settings = get_settings()
+    check_size(path, settings.max_file_bytes if max_bytes is None else max_bytes)
+    max_chars = settings.max_article_chars if max_chars is None else max_chars
     raw = path.read_bytes()
-    text = clean_text(decode(raw))
+    text = clean_text(extract_text(path, raw))
     if len(text.strip()) < 2:
-        raise CleanError("no text left after cleaning")
+        raise CleanError("清理后没有剩下文字")
+    if len(text) > max_chars:
+        raise CleanError(f"文字太多（{len(text)} 字，上限 {max_chars} 字）")
     return Document(
         source=path.name,
         title=derive_title(text, fallback=path.stem),

@@ -163,10 +163,34 @@ class Settings(BaseSettings):
     root_path: str | None = None  # when served behind a reverse proxy under a sub-path
     concurrency: int = 4  # Gradio queue's default_concurrency_limit
 
+    # --- the knowledge base (issue 12, bot/library.py): who may change it from the page, and limits
+    # "user:pass" for uploads and deletes from the page and its API when the app is exposed (listens
+    # on another address than loopback, or runs behind a proxy with root_path); separate from auth.
+    admin: str | None = None
+    # Largest file taken, any format (a PDF carries fonts and images: 20 MB is a long report). The cap is
+    # set by ingest time, not memory, as is the one on the cleaned text: 3M characters (~8 MiB of
+    # Chinese) are ~20k chunks, already hours of embedding on 2 cores.
+    max_file_mb: float = Field(default=20.0, gt=0)
+    max_article_chars: int = Field(default=3_000_000, gt=0)
+    max_upload_files: int = Field(default=20, ge=1)  # files in one upload
+    # the formats an upload may have: a subset of bot.parse.PARSERS
+    upload_types: str = ".pdf,.docx,.html,.htm,.md,.markdown,.txt,.text"
+
     # --- embedding the chat in other sites (issue 4, bot/server.py)
     # Comma-separated origins whose pages may embed the chat (web component: CORS; iframe:
     # CSP frame-ancestors), e.g. "https://news.example.com". "*" = any site. Unset = local pages only.
     allowed_origins: str | None = None
+
+    # --- 👍/👎 on answers (issue 12, bot/feedback/): ratings go to feedback_path (SQLite)
+    feedback_remember: int = Field(default=2000, ge=1)  # recent answers per app process that can still be rated
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+    @property
+    def upload_suffixes(self) -> list[str]:
+        return [t.strip().lower() for t in self.upload_types.split(",") if t.strip()]
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
@@ -189,6 +213,10 @@ class Settings(BaseSettings):
     @property
     def cache_dir(self) -> Path:
         return self.store_dir / "cache"
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.store_dir / "feedback.sqlite3"
 
 
 @lru_cache(maxsize=1)

@@ -10,6 +10,7 @@ talking to a Chroma server — rebuilds this index from the collection without r
 from __future__ import annotations
 
 import logging
+import math
 import re
 from functools import lru_cache
 
@@ -17,19 +18,12 @@ import bm25s
 import jieba
 import numpy as np
 
+from bot.lexicon import CJK_RUN, STOPWORDS
 from bot.textnorm import normalize
 
 jieba.setLogLevel(logging.WARNING)
 
 _WORDLIKE = re.compile(r"[\w\u3400-\u9fff%]")
-# Function words and question words that say nothing about which passage answers.
-STOPWORDS = frozenset(
-    "的 了 是 在 和 与 及 或 也 都 就 而 但 又 把 被 让 给 对 从 到 为 以 于 之 其 这 那 这个 那个 这些 那些 "
-    "什么 多少 哪些 哪个 哪里 怎么 怎么样 怎样 如何 为什么 为啥 是否 有没有 吗 呢 吧 啊 么 几 哪 谁 "
-    "一个 一些 有 没有 说 讲 提到 认为 觉得 文章 文中 里 中 上 下 我 你 他 她 它 我们 你们 他们 "
-    "分别 具体 到底 大概 大约 一下 请问 请 能 会 要 可以 还 跟 比 怎么回事 回事 "
-    "the a an of to in on and or is are was were what which who how when why does did do".split()
-)
 
 
 @lru_cache(maxsize=1)
@@ -37,15 +31,12 @@ def _init_jieba() -> None:
     jieba.initialize()
 
 
-_CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")
-
-
 def tokenize(text: str) -> list[str]:
     """Search-mode jieba words plus CJK character bigrams of the normalised text, minus stop words."""
     _init_jieba()
     norm = normalize(text)
     words = [w for w in (w.strip() for w in jieba.lcut_for_search(norm)) if w and _WORDLIKE.search(w)]
-    bigrams = [run[i : i + 2] for run in _CJK_RUN.findall(norm) for i in range(len(run) - 1)]
+    bigrams = [run[i : i + 2] for run in CJK_RUN.findall(norm) for i in range(len(run) - 1)]
     return [w for w in words + bigrams if w not in STOPWORDS]
 
 
@@ -74,6 +65,14 @@ class LexicalIndex:
     def share(self, token: str) -> float:
         """Share of the chunks that contain the token (0 for one the collection never uses)."""
         return self.doc_freq(token) / self.size if self.size else 0.0
+
+    def ceiling(self, query_tokens: list[str]) -> float:
+        """The score a passage made of exactly the query's words would get (each once, average length): what
+        the best score of a query is measured against, so that "how well the passages match" means the same
+        in a collection of five articles or of a million chunks. Words the collection never uses count too,
+        at the highest weight: no passage can match them."""
+        n = self.size
+        return sum(math.log(1 + (n - df + 0.5) / (df + 0.5)) for df in map(self.doc_freq, query_tokens))
 
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         known = [t for t in query_tokens if t in self._vocab]

@@ -14,29 +14,11 @@ import re
 from collections.abc import Callable
 
 from bot.evidence import chunk_sentences
+from bot.lexicon import COUNTED_LIST, LIST_FAMILIES, NOT_A_LIST_HEAD, NUMERALS
 from bot.types import Chunk, Hit
 
-FAMILIES = (
-    ("其一", "其二", "其三", "其四", "其五", "其六", "其七", "其八"),
-    ("一是", "二是", "三是", "四是", "五是", "六是", "七是", "八是"),
-    ("第一", "第二", "第三", "第四", "第五", "第六", "第七", "第八"),
-    ("首先", "其次", "再次", "最后"),
-)
-_ITEM = re.compile(r"^[“\"「\s]*(" + "|".join(m for f in FAMILIES for m in f) + r")(?![一二三四五六七八九十百千万年月日个次季届位名天])")
+_ITEM = re.compile(r"^[“\"「\s]*(" + "|".join(m for f in LIST_FAMILIES for m in f) + r")(?![一二三四五六七八九十百千万年月日个次季届位名天])")
 MAX_GAP = 4000  # characters between two items of one list; farther is another list
-
-
-# A question that asks for several things: only then is a list worth completing. A fact question whose
-# best sentence happens to be 其一 (an English question ranked by meaning, say) wants that sentence alone.
-_ASKS_LIST = re.compile(
-    r"哪些|哪[几一二两三四五六七八九十]|几[个项大点方类种层条]|分别|列举|有什么.{0,6}(?:挑战|问题|措施|建议|观点|方面|影响|冲击|风险)"
-    r"|\bwhich\b|\bwhat are\b|\blist\b",
-    re.I,
-)
-
-
-def asks_list(question: str) -> bool:
-    return bool(_ASKS_LIST.search(question))
 
 
 def item(text: str) -> tuple[int, int] | None:
@@ -44,7 +26,7 @@ def item(text: str) -> tuple[int, int] | None:
     m = _ITEM.match(text)
     if not m:
         return None
-    return next((f, family.index(m.group(1))) for f, family in enumerate(FAMILIES) if m.group(1) in family)
+    return next((f, family.index(m.group(1))) for f, family in enumerate(LIST_FAMILIES) if m.group(1) in family)
 
 
 def siblings(first: tuple[int, str], later: list[tuple[int, str]]) -> list[int]:
@@ -70,17 +52,12 @@ def siblings(first: tuple[int, str], later: list[tuple[int, str]]) -> list[int]:
 LOOK_AHEAD = 4  # a list may open a few sentences after the best sentence that announces it
 
 
-_COUNTED = re.compile(r"([二两三四五六七八九十]|[2-9])(?:大|个|项|类|点)([\u3400-\u9fff]{2})")
-_NUMERAL = {"二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-_NOT_A_HEAD = {"方面", "部分", "阶段", "层次", "维度", "问题上"}  # their items are enumerated (其一 …) instead
-
-
 def announced(text: str) -> tuple[int, str, str] | None:
     """(count, head noun, phrase) of a counted list the sentence announces: 四大挑战 → (4, 挑战, 四大挑战)."""
-    m = _COUNTED.search(text)
-    if not m or m.group(2) in _NOT_A_HEAD:
+    m = COUNTED_LIST.search(text)
+    if not m or m.group(2) in NOT_A_LIST_HEAD:
         return None
-    return _NUMERAL.get(m.group(1)) or int(m.group(1)), m.group(2), m.group(0)
+    return NUMERALS.get(m.group(1)) or int(m.group(1)), m.group(2), m.group(0)
 
 
 def members(first: tuple[int, str], later: list[tuple[int, str]]) -> list[int]:

@@ -17,32 +17,23 @@ from dataclasses import replace
 
 import jieba
 
-from bot.evidence import Sentence, chunk_sentences, coverage, focus_terms
-from bot.lexical import STOPWORDS
+from bot.evidence import Sentence, chunk_sentences, coverage
+from bot.lexicon import CJK, ENDS, STOPWORDS
+from bot.question import Question
 from bot.textnorm import normalize
 from bot.types import Chunk, Hit
 
-WHOLE = re.compile(
-    r"主要(?:讲|说|写|谈|介绍|报道|内容|观点|意思)|(?:讲|说|写|谈)了(?:些)?(?:什么|啥)|核心观点|主要观点|大意|梗概|摘要|要点"
-    r"|(?:概括|总结|概述|归纳).{0,12}(?:这篇|该文|本文|文章|报道|全文|采访)|(?:这篇|该文|本文|文章|报道|全文|采访).{0,12}(?:概括|总结|概述|归纳)"
-    r"|main points?|summari[sz]e (?:the|this) (?:article|report|story|interview)|what is (?:the|this) (?:article|report|story) about",
-    re.I,
-)
 # "概括一下，薛澜觉得有哪些问题" asks for one topic's points, answered by the question's own words, not
-# for the article as a whole: 概括 alone does not make a whole-article question.
+# for the article as a whole: 概括 alone does not make a whole-article question (``bot.lexicon.INTENTS``).
 LEAD_SHARE = 0.15  # the first 15% of an article counts as its lead
 LEAD_BONUS = 1.3
 FOCUS_WEIGHT = 1.0  # how much the question's own topic words lift a sentence
 MIN_CHARS = 20  # shorter "sentences" are headings, bylines, captions
 
 
-def asks_overview(question: str) -> bool:
-    return bool(WHOLE.search(normalize(question)))
-
-
 def _words(text: str) -> set[str]:
     return {w for w in jieba.lcut(normalize(text)) if len(w) >= 2 and w not in STOPWORDS and not w.isdigit()
-            and re.search(r"[\u3400-\u9fffA-Za-z]", w)}
+            and re.search(f"[{CJK}A-Za-z]", w)}
 
 
 def _opens_sentence(start: int, chunks: list[Chunk]) -> bool:
@@ -53,7 +44,7 @@ def _opens_sentence(start: int, chunks: list[Chunk]) -> bool:
     return True  # nothing before it in these chunks: take it as it comes
 
 
-def central(question: str, chunks: list[Chunk], n: int) -> list[Sentence]:
+def central(question: Question, chunks: list[Chunk], n: int) -> list[Sentence]:
     """The n most central sentences of the chunks (one article), in document order."""
     spans = chunk_sentences(chunks)
     if not spans:
@@ -63,12 +54,12 @@ def central(question: str, chunks: list[Chunk], n: int) -> list[Sentence]:
     counts = Counter(w for ws in words for w in ws)
     total = sum(counts.values()) or 1
     weight = {w: c / total for w, c in counts.items()}
-    focus = focus_terms(question)
+    focus = question.focus
     length = spans[-1].end or 1
     eligible = [i for i, s in enumerate(spans)
                 if words[i] and len(s.text.strip()) >= MIN_CHARS and normalize(s.text).strip() not in title
                 and _opens_sentence(s.start, chunks)
-                and s.text.rstrip()[-1:] in "。！；;…”』」)）"]  # not a heading, nor an interviewer's question
+                and s.text.rstrip()[-1:] in ENDS and s.text.rstrip()[-1:] not in "?？"]  # not a heading, nor a question
     # one pick per equal stretch of the article, so the answer follows the whole of it (a report's later
     # sections, an interview's later answers) rather than circling its most frequent words
     chosen: list[int] = []
@@ -90,7 +81,7 @@ def _score(i: int, words: list[set[str]], weight: dict[str, float], spans: list[
     return base * (1 + FOCUS_WEIGHT * coverage(focus, normalize(spans[i].text)))
 
 
-def expand(question: str, hits: list[Hit], article: list[Chunk], k: int) -> list[Hit]:
+def expand(question: Question, hits: list[Hit], article: list[Chunk], k: int) -> list[Hit]:
     """The top hit's article seen through its k most representative chunks (document order): those
     holding its most central sentences, then the retrieved ones of that article."""
     picked: list[int] = []
@@ -109,6 +100,6 @@ def expand(question: str, hits: list[Hit], article: list[Chunk], k: int) -> list
     return out
 
 
-def key_sentences(question: str, hits: list[Hit], n: int) -> list[Sentence]:
+def key_sentences(question: Question, hits: list[Hit], n: int) -> list[Sentence]:
     """The n most central sentences of the passages, as the extractive provider's answer."""
     return central(question, [h.chunk for h in hits], n)

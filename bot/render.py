@@ -52,10 +52,17 @@ def to_plain(markdown: str) -> str:
     return "".join(out).replace(CURSOR, "").strip()
 
 
-def answer_markdown(text: str, notice: str | None = None, *, streaming: bool = False) -> str:
-    """The answer with its ``[n]`` markers as superscript chips; a notice (LLM fell back) on top."""
+def answer_markdown(text: str, notice: str | None = None, *, streaming: bool = False,
+                    emphasis: str | None = None) -> str:
+    """The answer with its ``[n]`` markers as superscript chips, the span that answers (``emphasis``, in
+    the first sentence) in bold, and a notice (LLM fell back) on top."""
     parts: list[str] = []
     last = 0
+    first_end = next((m.start() for m in _MARKER.finditer(text)), len(text))
+    at = text.find(emphasis, 0, first_end) if emphasis else -1
+    if at >= 0:
+        parts.append(f'{escape(text[:at])}<strong class="answer">{escape(emphasis)}</strong>')
+        last = at + len(emphasis)
     for m in _MARKER.finditer(text):
         parts.append(escape(text[last : m.start()]))
         parts.append(f'<sup class="cite">\\[{m.group(1)}\\]</sup>')
@@ -157,13 +164,41 @@ def _text(content: Any) -> str:
     return ""
 
 
-def answer_messages(ans: Answer) -> list[dict[str, Any]]:
-    """The finished bubble: answer, then the 「来源」 panel (closed; the title says how many)."""
-    messages: list[dict[str, Any]] = [{"role": "assistant", "content": answer_markdown(ans.text, ans.notice)}]
+def why_markdown(ans: Answer) -> str:
+    """「为什么没有回答」: the gate's reason for each refused part and the features that weighed most."""
+    from bot.gate import FEATURE_LABELS
+
+    decisions = [(p["question"], p["gate"]) for p in ans.parts if p["refused"]] or [(None, ans.gate or {})]
+    blocks = []
+    for question, decision in decisions:
+        lines = [f"**{escape(question)}**"] if question else []
+        lines.append(escape(decision.get("reason") or "资料中没有找到足以回答的内容。"))
+        if "probability" in decision:
+            lines.append(f"把握 {decision['probability']:.2f}（回答需要 ≥ {decision['threshold']:.2f}）")
+        block = "\n\n".join(lines)
+        against = [d for d in decision.get("drivers", []) if d["contribution"] < 0]
+        if against:
+            block += "\n\n" + "\n".join(f"- {escape(FEATURE_LABELS.get(d['feature'], d['feature']))}" for d in against)
+        blocks.append(block)
+    return "\n\n".join(blocks)
+
+
+def answer_messages(ans: Answer, answer_id: str | None = None) -> list[dict[str, Any]]:
+    """The finished bubble: answer, then the 「来源」 panel (closed; the title says how many), or for a
+    refusal (or a part left unanswered) the 「为什么没有回答」 panel.
+
+    ``answer_id`` goes into the answer message's metadata, for a 👍/👎 on it to name it (bot/feedback/ui.py).
+    """
+    messages: list[dict[str, Any]] = [
+        {"role": "assistant", "content": answer_markdown(ans.text, ans.notice, emphasis=ans.emphasis)}]
+    if answer_id:
+        messages[0]["metadata"] = {"id": answer_id}
+    if ans.refused or any(p["refused"] for p in ans.parts):
+        messages.append({"role": "assistant", "content": why_markdown(ans),
+                         "metadata": {"title": "为什么没有回答", "status": "done"}})
     if ans.citations or (ans.rewritten and ans.rewritten != ans.question):
+        # no "duration": Gradio shows it as a bare "(0.2s)" beside the title, which says nothing to a reader
         metadata: dict[str, Any] = {"title": _sources_title(ans), "status": "done", "log": _sources_log(ans)}
-        if "total" in ans.timings_ms:
-            metadata["duration"] = ans.timings_ms["total"] / 1000
         messages.append({"role": "assistant", "content": sources_markdown(ans), "metadata": metadata})
     return messages
 

@@ -12,11 +12,9 @@ import threading
 import time
 from dataclasses import dataclass
 
-from chromadb.errors import NotFoundError
-
 from bot.config import Settings, get_settings
+from bot.index import Index, Version, local_writes
 from bot.lexical import LexicalIndex, tokenize
-from bot.store import GENERATION, load_chunks, local_writes, vectorstore
 from bot.types import Chunk, Hit
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -40,11 +38,11 @@ class Retriever:
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
-        self.store = vectorstore(self.settings)
+        self.store = Index(self.settings)
         self._lock = threading.Lock()
         self._checked = 0.0
         self._writes = local_writes()
-        self._version: tuple[str, int, str | None] | None = None
+        self._version: Version | None = None
         self._index = _Snapshot([], {}, {}, LexicalIndex([]))
         self.refresh(force=True)
 
@@ -60,12 +58,10 @@ class Retriever:
             return
         with self._lock:
             self._checked, self._writes = now, writes
-            version = self._current_version()
+            version = self.store.version()  # reopens the collection if another process rebuilt it
             if not force and version == self._version:
                 return
-            if version[0] != str(self.store._collection.id):  # noqa: SLF001 - rebuilt by another process
-                self.store = vectorstore(self.settings)
-            chunks, token_lists = load_chunks(self.store)
+            chunks, token_lists = self.store.load_chunks()
             by_source: dict[str, list[Chunk]] = {}
             for chunk in chunks:  # load_chunks orders them by source, then offset
                 by_source.setdefault(chunk.source, []).append(chunk)
@@ -73,28 +69,14 @@ class Retriever:
                                     LexicalIndex(token_lists))
             self._version = version
 
-    def _current_version(self) -> tuple[str, int, str | None]:
-        """The collection as it is now, by id (a rebuild makes a new one), size and the generation
-        ``bot.store`` bumps when it removes chunks (another replica's edit can keep the size)."""
-        try:
-            collection = self.store._client.get_collection(self.settings.collection)  # noqa: SLF001
-        except NotFoundError:  # dropped by a rebuild that has not re-created it yet
-            collection = vectorstore(self.settings)._collection  # noqa: SLF001
-        return str(collection.id), collection.count(), (collection.metadata or {}).get(GENERATION)
-
     def dense(self, question: str, n: int, index: _Snapshot | None = None) -> list[tuple[int, float]]:
         """(chunk position, cosine similarity) of the n nearest chunks."""
         index = index or self._index
         if not index.chunks:
             return []
-        vector = self.store.embeddings.embed_query(question)
-        # ids and distances only: the chunks are in memory already, and fetching 30 texts and metadata
-        # from Chroma took 2 of the 3 ms the index search costs
-        found = self.store._collection.query(  # noqa: SLF001 - langchain-chroma always includes documents
-            query_embeddings=[vector], n_results=min(n, len(index.chunks)), include=["distances"])
+        found = self.store.nearest(self.store.embeddings.embed_query(question), min(n, len(index.chunks)))
         # the collection's space is cosine: distance = 1 - cosine similarity
-        return [(index.by_id[cid], 1.0 - dist) for cid, dist in zip(found["ids"][0], found["distances"][0])
-                if cid in index.by_id]
+        return [(index.by_id[cid], 1.0 - dist) for cid, dist in found if cid in index.by_id]
 
     def lexical(self, question: str, n: int, index: _Snapshot | None = None) -> list[tuple[int, float]]:
         """(chunk position, BM25 score) of the n best keyword matches."""
@@ -109,6 +91,10 @@ class Retriever:
 
     def share(self, word: str) -> float:
         return self._index.lexical.share(word)
+
+    def lexical_ceiling(self, text: str) -> float:
+        """The best BM25 score ``text`` could get here (see ``LexicalIndex.ceiling``)."""
+        return self._index.lexical.ceiling(tokenize(text))
 
     def search(self, question: str, k: int | None = None) -> list[Hit]:
         """The k best chunks by weighted RRF of both rankings."""

@@ -7,22 +7,11 @@ is shown to the user, so the step is never hidden.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
-_FOLLOW_UP = re.compile(
-    r"^(?:那|那么|还有|另外|此外|他|她|它|他们|她们|其|这|该|and\b|what about|how about|also)"
-    r"|(?:他|她|它|他们|这个人|这家|该公司|这件事)"
-    r"|呢[?？]?$",
-    re.I,
-)
-SHORT = 8  # characters; 「为什么？」「具体呢？」 are follow-ups whatever their words
+from bot.question import is_follow_up
+
 MAX_CARRIED = 2  # previous questions carried over at most
-
-
-def is_follow_up(question: str) -> bool:
-    q = question.strip()
-    return len(q) <= SHORT or bool(_FOLLOW_UP.search(q))
 
 
 def condense(question: str, history: Sequence[tuple[str, str]] | None) -> str:

@@ -63,6 +63,9 @@ class Answer:
     retrieved: list[Hit] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     notice: str | None = None  # e.g. the LLM was unavailable and the extractive answer stands in
+    gate: dict[str, Any] | None = None  # the relevance gate's decision (bot.gate.Decision.to_dict): why
+    parts: list[dict[str, Any]] = field(default_factory=list)  # a multi-part question: each part's outcome
+    emphasis: str | None = None  # the span of the first sentence that answers (shown emphasised)
 
     def to_dict(self) -> dict[str, Any]:
         """The public JSON shape (``qabot ask --json``, the ``ask`` API, eval's items.jsonl)."""
@@ -73,6 +76,9 @@ class Answer:
             "refused": self.refused,
             "provider": self.provider,
             "notice": self.notice,
+            "gate": self.gate,
+            "parts": self.parts,
+            "emphasis": self.emphasis,
             "citations": [asdict(c) for c in self.citations],
             "retrieved": [
                 {

@@ -1,4 +1,5 @@
-"""The browser chat: a Gradio ``ChatInterface`` over ``bot.chain``, plus the JSON ``ask`` API endpoint.
+"""The browser chat: a Gradio ``ChatInterface`` over ``bot.chain``, plus the JSON ``ask`` API endpoint,
+and beside it the 「资料库」 tab (:mod:`bot.library_tab`) where articles are uploaded and deleted.
 
 Everything the chat shows is built by :mod:`bot.render` (which escapes untrusted text) and displayed by
 :class:`bot.chatbot.LiteralChatbot` (which escapes what users type). Each answer is one chat bubble: the
@@ -13,9 +14,11 @@ from typing import Any
 
 import gradio as gr
 
+from bot import library_tab
 from bot.chain import QuestionError, answer, stream
 from bot.chatbot import LiteralChatbot
 from bot.config import Settings, get_settings
+from bot.feedback.ui import FEEDBACK_OPTIONS, Feedback
 from bot.providers import PROVIDERS
 from bot.render import answer_markdown, answer_messages, history_turns, refusal_message
 
@@ -45,6 +48,9 @@ CSS = """
   text-indent: inherit; letter-spacing: inherit; word-spacing: inherit; text-transform: inherit; }
 .gradio-container div, .gradio-container p, .gradio-container li, .gradio-container blockquote {
   line-height: inherit; text-align: inherit; }
+/* the 对话 tab fills the page as the chat alone did (Gradio's tab container is a plain block) */
+.gradio-container .tabs { display: flex; flex-direction: column; }
+.gradio-container .tabs > .tabitem { flex-grow: 1; }
 .qa-header h1 { font-size: 1.5rem; margin: 0 0 .15rem 0; }
 .qa-header p { margin: 0; color: var(--body-text-color-subdued); }
 .gradio-container sup.cite { color: var(--color-accent); font-weight: 600; font-size: .75em; margin: 0 .1em; }
@@ -70,8 +76,10 @@ def theme() -> gr.themes.Base:
 
 
 def build_ui(settings: Settings | None = None) -> gr.Blocks:
-    """The Blocks app: chat, provider choice in a 「设置」 accordion, and the ``ask`` endpoint."""
+    """The Blocks app: the chat (provider choice in a 「设置」 accordion) and the 「资料库」 tab beside it,
+    the ``ask`` endpoint and the knowledge base's (:mod:`bot.library_tab`)."""
     settings = settings or get_settings()
+    feedback = Feedback(settings)
 
     def respond(message: str, history: list[dict[str, Any]], provider: str) -> Iterator[list[dict[str, Any]]]:
         """Stream the draft as it is written, then replace it by the verified answer and its sources."""
@@ -83,7 +91,7 @@ def build_ui(settings: Settings | None = None) -> gr.Blocks:
                     draft += item
                     yield [{"role": "assistant", "content": answer_markdown(draft, streaming=True)}]
                 else:
-                    yield answer_messages(item)
+                    yield answer_messages(item, answer_id=feedback.remember(item))
         except QuestionError as err:
             yield [refusal_message(str(err))]
 
@@ -112,25 +120,29 @@ def build_ui(settings: Settings | None = None) -> gr.Blocks:
             info="大模型不可用时自动改用原文摘录，并在回答上方提示。",
             render=False,
         )
-        gr.ChatInterface(
-            respond,
-            chatbot=LiteralChatbot(
-                label="对话",
-                show_label=False,
-                latex_delimiters=[],
-                # no copy buttons: they copy a message's source (escapes, tags); a selection copies the text
-                buttons=[],
-                feedback_options=None,
-                placeholder="向资料提问：回答只来自文章库，并逐句标注出处。",
-                scale=1,
-            ),
-            textbox=gr.Textbox(placeholder="输入问题，按 Enter 发送", lines=1, max_lines=6, submit_btn="发送"),
-            additional_inputs=[provider],
-            additional_inputs_accordion=gr.Accordion(label="设置", open=False, render=False),
-            examples=[[q, None] for q in EXAMPLES],
-            api_visibility="private",
-            analytics_enabled=False,
-            fill_height=True,
-        )
+        with gr.Tab("对话", scale=1):
+            chat = gr.ChatInterface(
+                respond,
+                chatbot=LiteralChatbot(
+                    label="对话",
+                    show_label=False,
+                    latex_delimiters=[],
+                    # no copy buttons: they copy a message's source (escapes, tags); a selection copies the text
+                    buttons=[],
+                    feedback_options=FEEDBACK_OPTIONS,  # 👍/👎, bot/feedback/ui.py
+                    placeholder="向资料提问：回答只来自文章库，并逐句标注出处。",
+                    scale=1,
+                ),
+                textbox=gr.Textbox(placeholder="输入问题，按 Enter 发送", lines=1, max_lines=6, submit_btn="发送"),
+                additional_inputs=[provider],
+                additional_inputs_accordion=gr.Accordion(label="设置", open=False, render=False),
+                examples=[[q, None] for q in EXAMPLES],
+                api_visibility="private",
+                analytics_enabled=False,
+                fill_height=True,
+            )
+            feedback.attach(chat.chatbot)
+        with gr.Tab("资料库") as library:
+            library_tab.build(settings, library)
         gr.api(ask, api_name="ask")
     return demo

@@ -22,7 +22,8 @@ import pytest
 from bot.chain import QuestionError, answer
 from bot.clean import load_document
 from bot.config import REFUSAL, ROOT, Settings
-from bot.store import client, ingest
+from bot.index import Index
+from bot.store import ingest
 
 pytestmark = pytest.mark.e2e
 
@@ -39,7 +40,7 @@ class KB:
 
 
 def _ids(settings: Settings) -> set[str]:
-    return set(client(settings).get_collection(settings.collection).get(include=[])["ids"])
+    return set(Index(settings).ids())
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.clean import CleanError, clean_text, decode, derive_title, load_document, strip_glosses
+from bot.clean import CleanError, clean_text, derive_title, load_document, strip_glosses
 from bot.config import ROOT
 
 ARTICLES = ROOT / "store" / "articles"
@@ -51,20 +51,6 @@ def test_004_copyright_notice_dropped_english_gloss_kept():
     assert "未经书面授权" not in d.text and "知识产权均属" not in d.text
     assert "“涌现(emergence)”" in d.text
     assert d.title == "从个人、行业到区域发展,AI产业如何更好发展?"
-
-
-@pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-16", "utf-8-sig", "utf-16-le", "utf-16-be"])
-def test_decodes_chinese_encodings(encoding: str):
-    text = "算力是数字经济的底座。"
-    assert decode(text.encode(encoding)) == text
-
-
-@pytest.mark.parametrize("encoding", ["gbk", "gb18030", "utf-8"])
-def test_real_articles_are_never_taken_for_utf16_without_bom(encoding: str):
-    """Read as UTF-16, GBK and UTF-8 bytes give Hangul and private-use characters: never accepted."""
-    for path in sorted(ARTICLES.glob("*.txt")):
-        raw = path.read_text(encoding="utf-8").encode(encoding, errors="replace")  # GBK lacks a few characters
-        assert decode(raw) == raw.decode(encoding), path.name
 
 
 def test_empty_binary_and_undecodable_files_are_rejected_with_a_reason(tmp_path: Path):

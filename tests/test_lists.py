@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from bot.chain import answer
-from bot.lists import announced, asks_list, item, members, siblings
+from bot.lists import announced, item, members, siblings
+from bot.question import analyse
 
 
 def test_items_and_their_families() -> None:
@@ -44,6 +45,9 @@ def test_a_counted_list_brings_the_sentences_that_name_its_items() -> None:
 
 
 def test_only_questions_that_ask_for_several_things_complete_a_list() -> None:
+    def asks_list(question: str) -> bool:
+        return analyse(question).asks("list")
+
     assert asks_list("AI迭代给我国带来了哪几方面的冲击和挑战?") and asks_list("AI治理面临哪四大挑战?")
     assert asks_list("新一代AI大模型分成几层?") and asks_list("Which challenges did Xue Lan name?")
     assert not asks_list("2022年我国算力总规模是多少?")

@@ -6,7 +6,8 @@ import pytest
 from bot.chain import answer, retriever
 from bot.clean import load_document
 from bot.config import ROOT, get_settings
-from bot.overview import asks_overview, central
+from bot.overview import central
+from bot.question import analyse
 
 REPORT = "003_0fed65722026f005.txt"  # 《在新赛道上奔跑——上海人工智能算力应用调查》
 
@@ -20,14 +21,14 @@ REPORT = "003_0fed65722026f005.txt"  # 《在新赛道上奔跑——上海人�
     ("2022年我国算力总规模是多少?", False),
 ])
 def test_whole_article_questions_are_told_apart(question: str, whole: bool) -> None:
-    assert asks_overview(question) is whole
+    assert analyse(question).asks("overview") is whole
 
 
 def test_central_sentences_span_the_article_and_are_verbatim() -> None:
     settings = get_settings()
     chunks = retriever(settings).article(REPORT)
     doc = load_document(ROOT / "store" / "articles" / REPORT)
-    picked = central("这篇报道主要讲了什么?", chunks, 5)
+    picked = central(analyse("这篇报道主要讲了什么?"), chunks, 5)
     assert len(picked) == 5
     starts = [s.start for s in picked]
     assert starts == sorted(starts)

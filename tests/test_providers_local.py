@@ -23,10 +23,11 @@ from pathlib import Path
 
 import pytest
 
-from bot import llamacpp, model, tokens
+from bot import llamacpp, model, ranker, tokens
 from bot.chain import answer
 from bot.config import ROOT, LocalOptions, Settings
 from bot.providers import local
+from bot.question import analyse
 from bot.types import Chunk, Hit
 
 SMALL = "qwen2.5-coder-0.5b"
@@ -35,6 +36,12 @@ HITS = [
     Hit(Chunk("c2", "002.txt", "黄河", "黄河是中国第二长河，被称为中华民族的母亲河。", 0, 22), score=0.5, rank=2),
 ]
 QUESTION = "长江有多长？"
+
+
+def inputs(question: str, hits: list[Hit]) -> dict:
+    """What the chain hands a provider: the question, its analysis, the passages, their ranked sentences."""
+    analysed = analyse(question)
+    return {"question": question, "analysis": analysed, "hits": hits, "ranked": ranker.rank(analysed, hits)}
 
 
 def test_extras_list_exactly_the_registered_parts() -> None:
@@ -100,7 +107,7 @@ def small(store: Path) -> Iterator[Settings]:
 @pytest.mark.parametrize("streaming", [False, True], ids=["plain", "stream"])
 def test_local_model_answers_through_the_openai_client(small: Settings, streaming: bool) -> None:
     settings = small.model_copy(update={"local": small.local.model_copy(update={"streaming": streaming})})
-    pieces = list(local.runnable(settings).stream({"question": QUESTION, "hits": HITS}))
+    pieces = list(local.runnable(settings).stream(inputs(QUESTION, HITS)))
     text = "".join(pieces).strip()
     assert text
     if streaming:
@@ -114,7 +121,7 @@ def test_local_model_answers_through_the_openai_client(small: Settings, streamin
 def test_the_model_reads_only_the_chosen_sentences_numbered_as_their_passages() -> None:
     text = "黄河流经九个省区。長江全長約6300公里，是中國最長的河流。"
     hits = [HITS[1], Hit(Chunk("c3", "003.txt", "长江", text, 0, len(text)), score=0.4, rank=2)]
-    chosen = local.evidence(QUESTION, hits, 2)
+    chosen = local.evidence(inputs(QUESTION, hits), 2)
     assert [s.hit for s in chosen] == [1]
     shown = local.numbered(chosen, hits, 200)
     assert shown == "[2] 长江全长约6300公里，是中国最长的河流。"  # its passage's number, in simplified script
@@ -141,13 +148,13 @@ def test_a_killed_child_is_restarted_once_then_the_provider_is_given_up(store: P
     settings = small_settings(store, n_ctx=1536)
     first = local.server(settings)
     first_pid = _kill(first, signal.SIGKILL)  # dies while idle
-    assert local.runnable(settings).invoke({"question": QUESTION, "hits": HITS}).strip()  # restarted, answers
+    assert local.runnable(settings).invoke(inputs(QUESTION, HITS)).strip()  # restarted, answers
     supervisor = local.supervisor(settings)
     assert len(supervisor.deaths) == 1 and "SIGKILL" in supervisor.deaths[0]
     second = supervisor.server
     assert second is not None and second.alive() and second.process.pid != first_pid
     # the second death, by SIGILL in the middle of a streamed answer: given up, with the cause and the fix
-    stream = local.runnable(settings).stream({"question": "请详细介绍长江和黄河。", "hits": HITS})
+    stream = local.runnable(settings).stream(inputs("请详细介绍长江和黄河。", HITS))
     next(stream)
     _kill(second, signal.SIGILL)
     with pytest.raises(local.LocalUnavailable) as caught:
@@ -156,7 +163,7 @@ def test_a_killed_child_is_restarted_once_then_the_provider_is_given_up(store: P
     assert supervisor.unavailable == caught.value.notice and supervisor.server is None
     # later questions: refused at once, no child started again
     with pytest.raises(local.LocalUnavailable):
-        local.runnable(settings).invoke({"question": QUESTION, "hits": HITS})
+        local.runnable(settings).invoke(inputs(QUESTION, HITS))
     assert supervisor.server is None and len(supervisor.deaths) == 2
     local.stop_all()
 
@@ -166,7 +173,7 @@ def test_after_sigill_the_restart_runs_the_portable_cpu_library(store: Path) -> 
     settings = small_settings(store, n_ctx=1280)
     first = local.server(settings)
     _kill(first, signal.SIGILL)
-    assert local.runnable(settings).invoke({"question": QUESTION, "hits": HITS}).strip()
+    assert local.runnable(settings).invoke(inputs(QUESTION, HITS)).strip()
     restarted = local.supervisor(settings).server
     assert restarted is not None
     if llamacpp.variants():  # the runtime-dispatch build setup.sh makes: the AVX2 library, not the best one
@@ -197,6 +204,7 @@ def test_server_stops_when_the_app_exits(store: Path) -> None:
         from pathlib import Path
         from bot.config import LocalOptions, Settings
         from bot.providers import local
+from bot.question import analyse
         settings = Settings(store_dir=Path({str(store)!r}), local=LocalOptions(model={SMALL!r}, n_ctx=512))
         running = local.server(settings)
         print(running.process.pid, flush=True)
@@ -254,5 +262,5 @@ def test_qabot_model_check_on_this_cpu(store: Path) -> None:
 def test_answer_length_cap_reaches_llama_cpp(small: Settings) -> None:
     # LangChain would send the cap as max_completion_tokens, which llama.cpp ignores; we send max_tokens.
     capped = small.model_copy(update={"local": small.local.model_copy(update={"max_tokens": 3, "streaming": False})})
-    text = local.runnable(capped).invoke({"question": "请详细介绍长江和黄河。", "hits": HITS})
+    text = local.runnable(capped).invoke(inputs("请详细介绍长江和黄河。", HITS))
     assert 0 < len(text) <= 12  # three tokens of Chinese are a few characters, not a paragraph

@@ -1,4 +1,5 @@
-from bot.rewrite import condense, is_follow_up
+from bot.question import is_follow_up
+from bot.rewrite import condense
 
 HISTORY = [("2022年我国算力总规模是多少?", "…180E…[1]")]
 

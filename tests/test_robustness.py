@@ -23,7 +23,8 @@ from bot.chunk import chunk_document
 from bot.clean import load_document
 from bot.config import ROOT, Settings
 from bot.retrieve import Retriever
-from bot.store import client, ingest
+from bot.index import Index
+from bot.store import ingest
 from chroma_server import chroma_server
 
 pytestmark = pytest.mark.e2e
@@ -38,7 +39,7 @@ def _settings(base: Path, articles: Path, **extra: object) -> Settings:
 
 
 def _ids(settings: Settings) -> list[str]:
-    return client(settings).get_collection(settings.collection).get(include=[])["ids"]
+    return Index(settings).ids()
 
 
 def _expected_ids(settings: Settings, folder: Path) -> set[str]:
@@ -205,11 +206,9 @@ def test_a_collection_beyond_sqlites_variable_limit_loads(tmp_path: Path) -> Non
     import numpy as np
 
     from bot.lexical import tokenize
-    from bot.store import load_chunks, vectorstore
-
     settings = _settings(tmp_path, tmp_path)
-    store = vectorstore(settings)
-    collection = client(settings).get_collection(settings.collection)
+    index = Index(settings)
+    collection = index.collection
     rng = np.random.default_rng(0)
     n, batch = 35_000, 5_000
     for start in range(0, n, batch):
@@ -221,7 +220,7 @@ def test_a_collection_beyond_sqlites_variable_limit_loads(tmp_path: Path) -> Non
             metadatas=[{"source": f"f{i // 100:03d}.txt", "title": "t", "start": i % 100, "end": i % 100 + 1,
                         "tokens": " ".join(tokenize(f"第{i}号片段。"))} for i in range(start, start + batch)],
         )
-    chunks, tokens = load_chunks(store)
+    chunks, tokens = index.load_chunks()
     assert len(chunks) == n == len({c.id for c in chunks})
     assert [(c.source, c.start) for c in chunks] == sorted((c.source, c.start) for c in chunks)
     retriever = Retriever(settings)

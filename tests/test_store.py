@@ -5,12 +5,13 @@ import sys
 
 from bot.config import Settings
 from bot.retrieve import Retriever
-from bot.store import ingest, vectorstore
+from bot.index import Index
+from bot.store import ingest
 from tests.conftest import copy_article
 
 
 def count(settings: Settings) -> int:
-    return vectorstore(settings)._collection.count()
+    return Index(settings).count()
 
 
 def test_reingesting_the_same_files_adds_nothing(tmp_settings: Settings):
@@ -29,7 +30,7 @@ def test_a_changed_file_replaces_its_old_chunks(tmp_settings: Settings):
     path.write_text("第二版。数据是大模型的胜负手。", encoding="utf-8")
     report = ingest(settings=tmp_settings, progress=False)
     assert report.added == 1 and report.removed == 1
-    texts = vectorstore(tmp_settings).get(include=["documents"])["documents"]
+    texts = [c.text for c in Index(tmp_settings).load_chunks()[0]]
     assert texts == ["第二版。数据是大模型的胜负手。"]
 
 
@@ -42,8 +43,8 @@ def test_gbk_file_ingests_and_bad_files_are_named_while_the_rest_go_in(tmp_setti
     assert report.documents == ["gbk.txt"]
     failed = dict(report.failed)
     assert set(failed) == {"empty.txt", "binary.txt"}
-    assert "empty" in failed["empty.txt"] and "binary" in failed["binary.txt"]
-    assert "华傲数据" in vectorstore(tmp_settings).get(include=["documents"])["documents"][0]
+    assert "空文件" in failed["empty.txt"] and "二进制" in failed["binary.txt"]
+    assert "华傲数据" in Index(tmp_settings).load_chunks()[0][0].text
 
 
 def test_collection_reopens_in_a_new_process_with_its_registered_embedding(tmp_settings: Settings):

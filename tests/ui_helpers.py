@@ -15,7 +15,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Protocol
 
-from playwright.sync_api import Browser, Locator, Page, Playwright, expect
+import pytest
+from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
 
 from bot.config import ROOT
 
@@ -54,6 +55,15 @@ class Seen:
 
 def launch(playwright: Playwright) -> Browser:
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium per test module (import this fixture by name)."""
+    with sync_playwright() as pw:
+        chromium = launch(pw)
+        yield chromium
+        chromium.close()
 
 
 def shot(page: Page, name: str, *, full_page: bool = False) -> Path:

@@ -27,6 +27,13 @@ over the items where it applies; a figure with no applicable item is ``None``, n
 - ``citation_recall``: answerable items whose answer cites at least one gold source.
 - ``refusal_accuracy``: unanswerable items the answer refused.
 - ``false_refusal_rate``: answerable items the answer refused (lower is better).
+- ``answer_first``: answerable items that were answered (not refused) whose *first sentence* states a key
+  fact — the same matching as ``key_fact_recall``, applied to the answer's first sentence (``[n]``
+  markers removed). An answer that buries its fact in the third sentence passes ``key_fact_recall`` and
+  fails this.
+- ``answer_chars_p50``: the median length in characters of the answers given (refusals left out: they are
+  one fixed sentence), as the user sees them, ``[n]`` markers included. Lower is better; it is the one
+  figure not in [0, 1].
 """
 from __future__ import annotations
 
@@ -34,8 +41,10 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from difflib import SequenceMatcher
+from statistics import median
 
 from bot.eval.dataset import TYPES, Item
+from bot.chunk import sentences
 from bot.clean import strip_glosses
 from bot.textnorm import compact
 from bot.types import Answer
@@ -56,7 +65,10 @@ METRICS: dict[str, bool] = {
     "refusal_accuracy": True,
     "false_refusal_rate": False,
     "quote_verbatim_rate": True,
+    "answer_first": True,
+    "answer_chars_p50": False,
 }
+UNBOUNDED = frozenset({"answer_chars_p50"})  # not a share in [0, 1] (charts leave it out)
 
 
 def key(text: str) -> str:
@@ -89,6 +101,12 @@ def first_evidence_rank(chunks: Sequence[str], evidence: Iterable[str]) -> int |
 def fact_stated(answer_key: str, spellings: Iterable[str]) -> bool:
     """A key fact is stated when any of its acceptable spellings is in the answer."""
     return any(k and k in answer_key for k in map(key, spellings))
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of an answer (its markers removed), as ``bot.chunk.sentences`` cuts it."""
+    spans = sentences(text)
+    return text[spans[0].start : spans[0].end] if spans else ""
 
 
 def quote_verbatim(quote: str, text: str | None) -> bool:
@@ -135,6 +153,8 @@ class ItemScores:
     citation_recall: float | None
     refusal_accuracy: float | None
     false_refusal_rate: float | None
+    answer_first: float | None
+    answer_chars: int | None  # None for a refusal
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -146,7 +166,9 @@ def score_item(item: Item, answer: Answer, source_text: Callable[[str], str | No
     verbatim = [quote_verbatim(c.quote, source_text(c.source)) for c in answer.citations]
     gold = set(item.sources)
     good = [ok and c.source in gold for ok, c in zip(verbatim, answer.citations)]
-    answer_key = key(_MARKER.sub("", answer.text))
+    plain = _MARKER.sub("", answer.text)
+    answer_key = key(plain)
+    first = key(first_sentence(plain))
     missing = [list(f) for f in item.key_facts if not fact_stated(answer_key, f)]
     scored = len(good) if item.answerable else 0
     return ItemScores(
@@ -164,12 +186,19 @@ def score_item(item: Item, answer: Answer, source_text: Callable[[str], str | No
         citation_recall=float(any(c.source in gold for c in answer.citations)) if item.answerable else None,
         refusal_accuracy=None if item.answerable else float(answer.refused),
         false_refusal_rate=float(answer.refused) if item.answerable else None,
+        answer_first=(float(bool(item.key_facts) and any(fact_stated(first, f) for f in item.key_facts))
+                      if item.answerable and not answer.refused else None),
+        answer_chars=None if answer.refused else len(answer.text),
     )
 
 
 def _mean(values: Iterable[float | None]) -> float | None:
     present = [v for v in values if v is not None]
     return sum(present) / len(present) if present else None
+
+
+def _median(values: list[int]) -> float | None:
+    return float(median(values)) if values else None
 
 
 def _ratio(num: int, den: int) -> float | None:
@@ -194,6 +223,8 @@ def aggregate(scores: Sequence[ItemScores]) -> dict[str, float | None]:
         "refusal_accuracy": _mean(s.refusal_accuracy for s in scores),
         "false_refusal_rate": _mean(s.false_refusal_rate for s in scores),
         "quote_verbatim_rate": _ratio(sum(s.quotes_verbatim for s in scores), sum(s.quotes_total for s in scores)),
+        "answer_first": _mean(s.answer_first for s in scores),
+        "answer_chars_p50": _median([s.answer_chars for s in scores if s.answer_chars is not None]),
     }
 
 
@@ -219,6 +250,8 @@ def failed(item: Item, scores: ItemScores) -> list[str]:
         reasons.append("quote not verbatim")
     if scores.citation_recall == 0:
         reasons.append("no gold source cited")
+    if scores.answer_first == 0 and scores.key_fact_recall:
+        reasons.append("key fact not in the first sentence")
     if scores.refusal_accuracy == 0:
         reasons.append("answered an unanswerable question")
     if scores.false_refusal_rate == 1:

@@ -13,7 +13,7 @@ import io
 from html import escape
 from typing import Any
 
-from bot.eval.metrics import METRICS
+from bot.eval.metrics import METRICS, UNBOUNDED
 
 CSS = """
 body{font:14px/1.5 -apple-system,"Segoe UI","Noto Sans CJK SC","PingFang SC",sans-serif;margin:2em auto;
@@ -55,7 +55,7 @@ def chart_png(by_type: dict[str, dict[str, float | None]]) -> str:
     cols = min(4, max(1, len(types)))
     rows = -(-len(types) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.0 * rows), squeeze=False)
-    names = list(METRICS)
+    names = [m for m in METRICS if m not in UNBOUNDED]
     colours = plt.get_cmap("tab10").colors
     for ax, kind in zip(axes.flat, types):
         values = [by_type[kind].get(m) for m in names]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
+import re
+import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -31,20 +32,14 @@ from bot.eval import judge, report
 from bot.eval.compare import compare_naive, load_naive
 from bot.eval.dataset import DatasetError, Item, load
 from bot.eval.metrics import METRICS, ItemScores, aggregate, by_type, failed, quote_verbatim, score_item
+from bot.gitinfo import git
 from bot.types import Answer
 
 console = Console(stderr=True, soft_wrap=True)  # messages stay whole lines (greppable, copyable)
 SourceText = Callable[[str], str | None]
 
 
-def _git(*args: str) -> str:
-    try:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=30).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return ""
-
-
-def _display(path: Path) -> str:
+def display(path: Path) -> str:
     """``path`` relative to the repository when it lies inside it (baselines must match across clones)."""
     try:
         return str(path.resolve().relative_to(ROOT))
@@ -67,6 +62,26 @@ def source_texts(settings: Settings) -> SourceText:
             return None
 
     return text
+
+
+def articles_settings(settings: Settings, articles: Path) -> Settings:
+    """Settings whose index holds exactly the files of ``articles``: a store of its own under
+    ``store/eval/``, named by the folder and its files' contents, so it is reused while they are
+    unchanged and a changed folder gets a fresh one (the stale one is removed)."""
+    from bot.store import article_files
+
+    folder = articles.resolve()
+    label = f"{folder.parent.name}-{folder.name}" if folder.name == "articles" else folder.name  # cmrc-articles
+    prefix = f"{re.sub(r'[^A-Za-z0-9_-]', '_', label)[:32]}-{hashlib.sha256(str(folder).encode()).hexdigest()[:8]}"
+    digest = hashlib.sha256()
+    for path in article_files([folder]):
+        digest.update(f"{path.relative_to(folder)}\0{hashlib.sha256(path.read_bytes()).hexdigest()}\0".encode())
+    name = f"{prefix}-{digest.hexdigest()[:12]}"
+    home = settings.store_dir / "eval"
+    for stale in home.glob(f"{prefix}-*"):
+        if stale.name != name:
+            shutil.rmtree(stale, ignore_errors=True)
+    return settings.model_copy(update={"articles_dir": folder, "store_dir": home / name, "collection": f"eval-{name}"})
 
 
 def ask_all(items: list[Item], provider: str, settings: Settings) -> list[tuple[Answer, float, str | None]]:
@@ -134,7 +149,7 @@ def summarise(items: list[Item], scores: list[ItemScores], records: list[dict[st
               dataset: Path, started: datetime) -> dict[str, Any]:
     """summary.json: overall figures at the top level, per-type figures under ``by_type``, run facts."""
     latencies = [r["latency_ms"] for r in records]
-    commit = _git("rev-parse", "HEAD") or "unknown"
+    commit = git("rev-parse", "HEAD") or "unknown"
     return {
         **aggregate(scores),
         "by_type": by_type(items, scores),
@@ -148,8 +163,8 @@ def summarise(items: list[Item], scores: list[ItemScores], records: list[dict[st
         "answer_chars": _p50_p95([len(r["answer"]) for r in records]),
         "reference_chars": _p50_p95([len(i.answer) for i in items]),
         "git_commit": commit,
-        "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
-        "dataset": _display(dataset),
+        "git_dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "dataset": display(dataset),
         "dataset_sha256": hashlib.sha256(dataset.read_bytes()).hexdigest(),
         "started_at": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "duration_s": round((datetime.now(UTC) - started).total_seconds(), 1),
@@ -187,8 +202,11 @@ def print_summary(summary: dict[str, Any], out: Path) -> None:
 
 
 def eval_command(
+    ctx: typer.Context,
     dataset: Annotated[Path, typer.Option(help="JSONL eval set (id, question, answer, key_facts, sources, "
                                                "evidence, type).")] = ROOT / "eval" / "qa.jsonl",
+    articles: Annotated[Path | None, typer.Option(help="Answer against an index of exactly these articles "
+                                                       "(a store of its own), not the configured one.")] = None,
     out: Annotated[Path | None, typer.Option(help="Output directory (default: eval/runs/<timestamp>).")] = None,
     provider: Annotated[str | None, typer.Option(help="Answer provider (default: settings.provider).")] = None,
     baseline: Annotated[Path, typer.Option(help="Committed baseline figures and tolerances.")] = (
@@ -199,7 +217,14 @@ def eval_command(
     compare: Annotated[str | None, typer.Option(help="Also run a reference pipeline: 'naive'.")] = None,
 ) -> None:
     """Run an eval set through the chat's chain; write summary.json, items.jsonl, report.html; gate on a baseline."""
+    if ctx.invoked_subcommand is not None:
+        return
     settings = get_settings()
+    if articles is not None:
+        if not articles.is_dir():
+            console.print(f"--articles {articles}: not a folder", style="red", markup=False)
+            raise typer.Exit(2)
+        settings = articles_settings(settings, articles)
     provider = provider or settings.provider
     try:
         items = load(dataset)

@@ -3,7 +3,9 @@
 The contract every provider keeps (so retrieval and citation checking never change when one is added):
 
 - ``runnable(settings)`` returns a LangChain ``Runnable`` whose input is
-  ``{"question": str, "hits": list[Hit]}`` and whose output is the answer text (a ``str``; ``.stream()``
+  ``{"question": str, "analysis": Question, "hits": list[Hit], "ranked": list[Sentence]}`` (the
+  standalone question, its analysis by ``bot.question``, the passages, and their sentences as
+  ``bot.ranker`` ranks them, best first) and whose output is the answer text (a ``str``; ``.stream()``
   yields pieces of it). Each sentence ends with ``[n]`` markers, ``n`` being the 1-based position of the
   supporting passage in ``hits``. The exact refusal sentence ``bot.config.REFUSAL`` means "not in the
   passages".

@@ -1,106 +1,92 @@
-"""The default provider: no LLM. It answers with the sentences of the passages that best cover the
-question, quoted (traditional script shown in simplified), each followed by its passage number ``[n]``.
+"""The default provider: no LLM. It answers with sentences of the passages, quoted (traditional script
+shown in simplified), each followed by its passage number ``[n]``.
+
+The answer leads with the sentence the ranker (``bot.ranker``) finds most likely to hold the answer. A
+factoid question gets that sentence, and a second one only when the ranker finds it nearly as likely
+(``SECOND``, fitted with the ranker). A question that asks for several things (a list, an answer per
+article) takes more: the sentences that add question terms not yet covered, the items of a list the
+best sentences announce, in the article's own order. A whole-article question gets the article's gist
+(``bot.overview``). Titles, headings and bylines are never quoted as an answer.
 
 Faithful by construction — every word of the answer is in a source — and instant, which is why it is
 also the fallback whenever an LLM fails.
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
 from langchain_core.runnables import Runnable, RunnableGenerator
 
-from bot import lists
+from bot import lexicon, lists, overview, ranker
 from bot.config import Settings
-from bot.embeddings import E5Embeddings
-from bot.evidence import Sentence, chunk_sentences, question_terms, score_sentences
-from bot.overview import asks_overview, key_sentences
+from bot.evidence import Sentence, chunk_sentences
+from bot.question import Question
 from bot.textnorm import normalize, to_simplified
 from bot.types import Hit
 
-_OVERVIEW = re.compile(r"哪些|哪几|主要讲|概括|总结|核心观点|观点|分别|都.{0,4}怎么|什么态度|summar|overview")
-_ACROSS = re.compile(r"分别|这些|这几篇|几篇|各自|两位|两篇|都.{0,6}(?:怎么|哪些|什么)|对比|比较")
-_HAS_CJK = re.compile(r"[\u3400-\u9fff]")
-_END = "。！？!?；;…”’」』)）"
+ADJACENT = 3  # characters between two sentences that still follow each other (spaces, a line break)
+SEVERAL = frozenset({"list", "across"})  # intents whose answers quote several sentences
 
 
-def select(question: str, hits: list[Hit], limit: int) -> list[Sentence]:
-    """Greedy pick: the best sentence, then those that add question terms not yet covered, while they
-    stay within reach of the best score. Sentences come from the best sentence's article, or — for a
-    question across articles (分别, 这些文章) — from each article that speaks of it well enough.
-    Overview questions may take more sentences."""
-    if asks_overview(question):
-        return key_sentences(question, hits, limit + 1)
-    scored = score_sentences(question, hits)
-    if not _HAS_CJK.search(question):
-        scored = _rescore_by_meaning(question, hits, scored)
-    if not scored:
+def select(question: Question, hits: list[Hit], ranked: list[Sentence], limit: int) -> list[Sentence]:
+    """The sentences of the answer, in the order they are quoted (see module doc)."""
+    if question.asks("overview"):
+        return overview.key_sentences(question, hits, limit + 1)
+    answers = ranked  # titles, headings and bylines are not candidates (bot.ranker.candidates)
+    if not answers:
         return []
-    top = scored[0].score
-    norm_question = normalize(question)
-    if _OVERVIEW.search(norm_question):
-        limit += 2
-    sources = {hits[scored[0].hit].chunk.source}
-    if _ACROSS.search(norm_question):
-        sources |= {hits[s.hit].chunk.source for s in scored if s.score >= 0.5 * top}
-    terms = question_terms(question)
+    if not question.intents & SEVERAL:
+        chosen = answers[:1]
+        second = next((s for s in answers[1:] if hits[s.hit].chunk.source == hits[answers[0].hit].chunk.source), None)
+        if second is not None and second.score >= ranker.second_ratio() * answers[0].score:
+            chosen.append(second)
+        return chosen + _continuations(chosen, hits, room=1, listing=False)
+    return _several(question, hits, answers, limit + 2)
+
+
+def _several(question: Question, hits: list[Hit], answers: list[Sentence], limit: int) -> list[Sentence]:
+    """Greedy: the best sentence, then those that add question terms not yet covered while they stay
+    within reach of the best; from each article that speaks of it well enough when the question asks
+    across articles; then the continuations and list items of the chosen ones, in document order."""
+    top = answers[0].score
+    sources = {hits[answers[0].hit].chunk.source}
+    if question.asks("across"):
+        sources |= {hits[s.hit].chunk.source for s in answers if s.score >= ranker.second_ratio() * top}
     covered: set[str] = set()
     chosen: list[Sentence] = []
-    for sentence in scored:
-        if len(chosen) >= limit or sentence.score < 0.3 * top:
+    for sentence in answers:
+        if len(chosen) >= limit or sentence.score < ranker.second_ratio() ** 2 * top:
             break
         if hits[sentence.hit].chunk.source not in sources:
             continue
         norm = normalize(sentence.text)
-        new = {t for t in terms if t in norm} - covered
-        if chosen and not new and sentence.score < 0.6 * top:
+        new = {t for t in question.terms if t in norm} - covered
+        if chosen and not new:
             continue
         chosen.append(sentence)
         covered |= new
-    chosen += _continuations(chosen, hits, room=limit + 2 - len(chosen))
-    if lists.asks_list(question):
+    chosen += _continuations(chosen, hits, room=limit + 2 - len(chosen), listing=True)
+    if question.asks("list"):
         chosen += _list_items(chosen, hits)
     # each article's sentences in document order (a list reads 其一, 其二, 其三), articles by best passage
-    first = {}
+    first: dict[str, int] = {}
     for s in sorted(chosen, key=lambda s: s.hit):
         first.setdefault(hits[s.hit].chunk.source, s.hit)
     return sorted(chosen, key=lambda s: (first[hits[s.hit].chunk.source], s.start))
 
 
-def _rescore_by_meaning(question: str, hits: list[Hit], scored: list[Sentence]) -> list[Sentence]:
-    """A question in another language shares no words with Chinese passages: rank the sentences of the
-    top passages by the multilingual embedding instead (a few dozen short sentences, so cheap)."""
-    pool = [s for s in scored if s.hit < 3]
-    if not pool:
-        return scored
-    model = E5Embeddings()
-    query = model.embed_queries([question])[0]
-    sims = model.embed_passages([s.text for s in pool]) @ query
-    for s, sim in zip(pool, np.asarray(sims, dtype=float)):
-        s.score = float(sim) + 0.02 / (s.hit + 1)
-    return sorted(pool, key=lambda s: -s.score)
-
-
-_ENUMERATOR = re.compile(r"^[“\"]?(?:一是|二是|三是|四是|其一|其二|其三|其四|首先|其次|再次|最后|第[一二三四五六]|此外|同时|另外|"
-                         r"具体|包括|例如|比如|即|[1-9一二三四五六][、.．]|[“\"][\w+]{1,3}[”\"]是)")
-ADJACENT = 3  # characters between two sentences that still follow each other (spaces, a line break)
-_ANNOUNCES_LIST = re.compile(r"[有几两三四五六七八九十]大|以下|如下|分为|包括|几个方面|几方面")
-
-
-def _continuations(chosen: list[Sentence], hits: list[Hit], room: int) -> list[Sentence]:
+def _continuations(chosen: list[Sentence], hits: list[Hit], room: int, listing: bool) -> list[Sentence]:
     """Sentences that complete a chosen one: the next sentence when the chosen one ends with a colon
-    or semicolon, and the items of a list it announces (有四大挑战 …) — later sentences of the same
-    article, within the retrieved passages, that open with an enumerator (一是, 其二, 此外, 最后 …)."""
+    or semicolon, and (``listing``) the items of a list it announces (有四大挑战 …) — later sentences
+    of the same article, within the retrieved passages, that open with an enumerator (一是, 其二 …)."""
     extra: list[Sentence] = []
     taken = {(hits[s.hit].chunk.source, s.start) for s in chosen}
     for s in list(chosen):
         source = hits[s.hit].chunk.source
-        following = [f for f in _article_sentences(hits, source) if f.start >= s.end][: 10 if (
-            listing := bool(_ANNOUNCES_LIST.search(s.text))) else 3]
+        announces = listing and bool(lexicon.ANNOUNCES_LIST.search(s.text))
+        following = [f for f in _article_sentences(hits, source) if f.start >= s.end][: 10 if announces else 3]
         previous, end = s.text.rstrip(), s.end
         for f in following:
             if f.start - end > ADJACENT:  # the passages skip text here: what follows is not its continuation
@@ -109,8 +95,8 @@ def _continuations(chosen: list[Sentence], hits: list[Hit], room: int) -> list[S
             previous, end = f.text.rstrip(), f.end
             if len(extra) >= room:
                 break
-            if not (joined or _ENUMERATOR.match(f.text)):
-                if listing:
+            if not (joined or (listing and lexicon.ENUMERATOR.match(f.text))):
+                if announces:
                     continue
                 break
             if (source, f.start) not in taken:
@@ -141,11 +127,11 @@ def _article_sentences(hits: list[Hit], source: str) -> list[Sentence]:
     return [replace(s, hit=mine[s.hit]) for s in chunk_sentences([hits[i].chunk for i in mine])]
 
 
-def compose(question: str, hits: list[Hit], limit: int) -> Iterator[str]:
+def compose(question: Question, hits: list[Hit], ranked: list[Sentence], limit: int) -> Iterator[str]:
     """The answer, one sentence at a time: chosen sentences in simplified script, each with its ``[n]``."""
-    for sentence in select(question, hits, limit):
+    for sentence in select(question, hits, ranked, limit):
         text = to_simplified(sentence.text).strip()
-        if text[-1] not in _END:
+        if text[-1] not in lexicon.ENDS:
             text += "。"
         yield f"{text}[{sentence.hit + 1}]"
 
@@ -153,6 +139,6 @@ def compose(question: str, hits: list[Hit], limit: int) -> Iterator[str]:
 def runnable(settings: Settings) -> Runnable:
     def answer(inputs: Iterator[dict[str, Any]]) -> Iterator[str]:
         for item in inputs:
-            yield from compose(item["question"], item["hits"], settings.answer_sentences)
+            yield from compose(item["analysis"], item["hits"], item["ranked"], settings.answer_sentences)
 
     return RunnableGenerator(answer, name="extractive")

@@ -274,9 +274,9 @@ def stop_all() -> None:
         _supervisors.clear()
 
 
-def evidence(question: str, hits: list[Hit], limit: int) -> list[Sentence]:
+def evidence(inputs: dict[str, Any], limit: int) -> list[Sentence]:
     """The sentences the extractive answer would quote: the one place this provider asks for them."""
-    return extractive.select(question, hits, limit)
+    return extractive.select(inputs["analysis"], inputs["hits"], inputs["ranked"], limit)
 
 
 def numbered(chosen: list[Sentence], hits: list[Hit], budget: int) -> str:
@@ -325,8 +325,7 @@ def runnable(settings: Settings) -> Runnable:
     values = RunnableLambda(
         lambda x: {
             "question": x["question"],
-            "evidence": numbered(evidence(x["question"], x["hits"], settings.answer_sentences), x["hits"],
-                                 options.context_tokens),
+            "evidence": numbered(evidence(x, settings.answer_sentences), x["hits"], options.context_tokens),
         },
         name="evidence_sentences",
     )

@@ -1,0 +1,140 @@
+"""Which sentence of the retrieved passages answers the question: a logistic model over sentence features.
+
+Every sentence of the passages gets features that mean the same on any collection — how much of the
+question's terms, asking clause and rarest words it contains, whether it holds a candidate of the
+answer type the question expects (a date for 什么时候, a name for 谁) that the question itself does not
+already say, how much it adds beyond the question, whether it is a heading, its passage's retrieval
+scores — and the model fitted on the external sets (``qabot eval fit-ranker``; ``eval/ranker_model.json``)
+turns them into the probability that it is the sentence holding the answer. The answer leads with the
+most probable one.
+"""
+from __future__ import annotations
+
+import math
+import re
+from difflib import SequenceMatcher
+from functools import lru_cache
+
+from bot import lexicon, logit
+from bot.config import ROOT
+from bot.chunk import sentences
+from bot.evidence import Sentence, coverage, passage_sentences
+from bot.question import Question, tagged
+from bot.textnorm import normalize
+from bot.types import Hit
+
+MODEL_PATH = ROOT / "eval" / "ranker_model.json"
+FEATURES = ("terms", "focus", "words", "passage", "answer_type", "lcs", "novel", "position", "rank",
+            "dense", "lexical", "length", "before", "after")
+HEADING_CHARS = 20  # shorter and without an ending: a heading or caption, not a sentence
+_BYLINE = re.compile(r"^(?:记者|作者|来源|编辑|责任编辑|撰文|文|图)[\s:：|丨]")
+
+
+def is_heading(text: str, title: str) -> bool:
+    """A title line, heading, caption or byline: never an answer sentence."""
+    stripped = text.strip()
+    return (len(stripped) < HEADING_CHARS and stripped[-1:] not in lexicon.ENDS) or normalize(stripped) == normalize(
+        title.strip()) or bool(_BYLINE.match(stripped))
+
+
+_TYPED = {"time": lexicon.TIME, "number": lexicon.FIGURE, "work": lexicon.WORK}
+
+
+def answer_candidates(question: Question, text: str) -> list[tuple[int, int]]:
+    """Spans of ``text`` of the answer type the question expects that the question does not already
+    contain (the answer is new to the asker): 1368年 for 哪一年, a person's name for 谁. None for "other"."""
+    norm, asked = normalize(text), normalize(question.text)
+    kind = question.answer_type
+    if kind in _TYPED:
+        return [m.span() for m in _TYPED[kind].finditer(norm) if m.group(0) not in asked]
+    if kind in lexicon.ENTITY_TAGS:
+        tags, spans, at = lexicon.ENTITY_TAGS[kind], [], 0
+        for w, tag in tagged(norm):
+            if tag.startswith(tags) and len(w) >= 2 and w not in asked:
+                spans.append((at, at + len(w)))
+            at += len(w)
+        return spans
+    return []
+
+
+def has_answer_type(question: Question, text: str) -> bool:
+    return bool(answer_candidates(question, text))
+
+
+def answer_span(question: Question, answer: str) -> str | None:
+    """The part of the answer's first sentence that answers (emphasised in the chat): the first
+    candidate of the expected answer type, widened to whole figures (1.8万亿 not 1)."""
+    spans = sentences(answer)
+    if not spans:
+        return None
+    first = answer[spans[0].start : spans[0].end]
+    found = answer_candidates(question, first)
+    if not found:
+        return None
+    a, b = found[0]
+    while b < len(first) and (first[b].isdigit() or first[b] in ".,%万亿千百"):
+        b += 1
+    return first[a:b].strip() or None
+
+
+def features(question: Question, hits: list[Hit], sentences: list[Sentence]) -> list[dict[str, float | None]]:
+    """The features of each sentence (see module doc), in the order given."""
+    asked = normalize(question.text)
+    asked_chars = set(asked)
+    top_lexical = max((h.lexical or 0.0 for h in hits), default=0.0) or 1.0
+    passage_cover = {}
+    cover = [question.coverage(s.text) for s in sentences]
+    out = []
+    for n, s in enumerate(sentences):
+        hit = hits[s.hit]
+        norm = normalize(s.text)
+        if s.hit not in passage_cover:
+            passage_cover[s.hit] = question.coverage(f"{hit.chunk.title} {hit.chunk.text}")
+        content = [ch for ch in norm if lexicon.WORD_CHAR.match(ch)]
+        lcs = SequenceMatcher(None, asked, norm, autojunk=False).find_longest_match(0, len(asked), 0, len(norm)).size
+        words = cover[n]
+        out.append({
+            "terms": words if question.foreign else coverage(question.terms, s.text),
+            "focus": words if question.foreign else coverage(question.focus, s.text),
+            "words": words,
+            "passage": passage_cover[s.hit],
+            # only a question that asks for a kind of answer (a year, a name) can find it or miss it
+            "answer_type": None if question.answer_type == "other" else float(has_answer_type(question, s.text)),
+            # character overlap means nothing between an English question and a Chinese sentence
+            "lcs": None if question.foreign else lcs / max(1, len(asked)),
+            "novel": None if question.foreign else sum(ch not in asked_chars for ch in content) / max(1, len(content)),
+            "position": 1.0 / (1.0 + s.start / 200.0),
+            "rank": 1.0 / (s.hit + 1),
+            "dense": hit.dense or 0.0,
+            "lexical": (hit.lexical or 0.0) / top_lexical,
+            "length": math.log1p(len(s.text)),
+            # the question may be worded after the sentence around the answer (同年12月 … → the year before)
+            "before": cover[n - 1] if n and sentences[n - 1].hit == s.hit else 0.0,
+            "after": cover[n + 1] if n + 1 < len(sentences) and sentences[n + 1].hit == s.hit else 0.0,
+        })
+    return out
+
+
+@lru_cache(maxsize=1)
+def model() -> logit.Logit:
+    return logit.load(MODEL_PATH, FEATURES)
+
+
+def second_ratio() -> float:
+    """How close to the best sentence's probability another must come to be quoted too (fitted with the
+    ranker for the shortest answers that keep the most facts; ``qabot eval fit-ranker``)."""
+    return float(model().about.get("second_ratio", 1.0))
+
+
+def candidates(hits: list[Hit]) -> list[Sentence]:
+    """The sentences of the passages that could answer: every one but titles, headings and bylines."""
+    return [s for s in passage_sentences(hits) if not is_heading(s.text, hits[s.hit].chunk.title)]
+
+
+def rank(question: Question, hits: list[Hit], fitted: logit.Logit | None = None) -> list[Sentence]:
+    """The candidate sentences of the passages with their probability of answering (``score``), best first."""
+    fitted = fitted or model()
+    found = candidates(hits)
+    for s, x in zip(found, features(question, hits, found)):
+        s.score = fitted.probability(x)
+    return sorted(found, key=lambda s: -s.score)
