@@ -32,17 +32,18 @@ from bot.types import Hit
 
 MODEL_PATH = ROOT / "eval" / "gate_model.json"
 FEATURES = ("best", "sentence", "passage", "subject", "answer_type", "dense", "dense_margin", "lexical",
-            "exact_missing", "year_mismatch", "figure_missing", "agree")
+            "exact_missing", "exact_unsaid", "year_mismatch", "figure_missing", "agree")
 # What each feature means, for the 「为什么没有回答」 panel.
 FEATURE_LABELS = {
     "best": "没有哪句话像是答案", "sentence": "最相关的句子不涉及问题的关键词", "passage": "段落缺少问题的关键词",
     "subject": "段落中没有问题所问的对象", "answer_type": "没有所问类型的答案（时间、数字、人名等）",
     "dense": "段落与问题的意思相差较远", "dense_margin": "没有明显最相关的段落", "lexical": "关键词匹配较弱",
-    "exact_missing": "问题中的名称或数字不在资料中", "year_mismatch": "资料说的是另一年",
+    "exact_missing": "问题中的名称或数字不在资料中", "exact_unsaid": "最相关的句子没有提到问题中的名称或数字",
+    "year_mismatch": "资料说的是另一年",
     "figure_missing": "资料没有给出所问的数字", "agree": "两种检索找到的文章不一致",
 }
 # Features whose direction is known whatever the data: something the question asks for is missing.
-MONOTONE = {"exact_missing": -1, "year_mismatch": -1, "figure_missing": -1, "subject": 1, "answer_type": 1}
+MONOTONE = {"exact_missing": -1, "exact_unsaid": -1, "year_mismatch": -1, "figure_missing": -1, "subject": 1, "answer_type": 1}
 TOP_SENTENCES = 3  # the best sentences the answer-type and figure checks look at
 
 
@@ -122,7 +123,8 @@ def features(question: Question, hits: list[Hit], ranked: list[Sentence], index:
     years = set(lexicon.YEAR.findall(texts[0])) if texts else set()
     stating = [t for t in texts if lexicon.FIGURE.search(t)]
     return {
-        "best": best.score if best else 0.0,
+        # the ranker is fitted on Chinese questions: its confidence on another language's is not comparable
+        "best": None if question.foreign else (best.score if best else 0.0),
         "sentence": question.coverage(best.text) if best else 0.0,
         "passage": max((question.coverage(f"{h.chunk.title} {h.chunk.text}") for h in hits), default=0.0),
         "subject": 1.0 - len(question.missing_subject(article)) / len(subject) if subject and best else float(bool(best)),
@@ -133,6 +135,9 @@ def features(question: Question, hits: list[Hit], ranked: list[Sentence], index:
         # BM25 cannot match a question in another language: not observed, not counted against it
         "lexical": None if question.foreign else (top_lexical / ceiling if ceiling else 0.0),
         "exact_missing": (sum(t not in passages for t in question.exact) / len(question.exact)) if question.exact else 0.0,
+        # names and numbers of the question the best sentences do not say (2023 asked, 2022 stated)
+        "exact_unsaid": (sum(all(t not in x for x in texts) for t in question.exact) / len(question.exact))
+        if question.exact and texts else 0.0,
         "year_mismatch": float(bool(question.years and years and not question.years & years)),
         "figure_missing": float(bool(question.attributes) and not any(
             _states_figure(a, t) for a in question.attributes for t in stating)),

@@ -6,12 +6,13 @@ import pytest
 from bot.bridge import coverage, dictionary, terms
 from bot.clean import load_document
 from bot.config import ROOT
-from bot.evidence import MIN_ENGLISH_COVERAGE
 from bot.textnorm import normalize
 
 COMPUTE = normalize(load_document(ROOT / "store" / "articles" / "000_56f6738d973ede18.txt").text)
 XUE_LAN = normalize(load_document(ROOT / "store" / "articles" / "002_e3bc3ba30a8100f6.txt").text)
 PASSAGES = 1500  # characters in the five chunks the answerability gate looks at
+# Real English questions about the articles measured 0.5–1.0 (16 of them), off-topic ones 0.0–0.33.
+OFF_TOPIC_BELOW = 0.4
 
 
 def found(question: str, passages: str) -> dict[str, bool]:
@@ -48,7 +49,7 @@ def test_pinyin_names_match_their_characters() -> None:
 def test_off_topic_english_is_not_covered(question: str) -> None:
     passages = COMPUTE[:PASSAGES] + XUE_LAN[:PASSAGES]  # twice what the gate sees (five ~300-char chunks)
     share = coverage(question, passages)
-    assert share is not None and share < MIN_ENGLISH_COVERAGE, (question, found(question, passages))
+    assert share is not None and share < OFF_TOPIC_BELOW, (question, found(question, passages))
 
 
 def test_nothing_renderable_gives_none() -> None:

@@ -121,3 +121,29 @@ def test_history_turns_recovers_what_people_typed_and_read() -> None:
         {"role": "assistant", "content": answer_markdown("美国第一。[1]")},
     ]
     assert history_turns(history) == [(question, "句子<x>。[1]"), ("那美国呢？", "美国第一。[1]")]
+
+
+def test_the_span_that_answers_is_bold_in_the_first_sentence_and_round_trips() -> None:
+    text = "青石镇始建于1368年。[1]镇上共有七座拱桥1368。[2]"
+    markdown = answer_markdown(text, emphasis="1368年")
+    assert markdown.count('<strong class="answer">1368年</strong>') == 1  # the first sentence only
+    assert to_plain(markdown) == "青石镇始建于1368年。[1]镇上共有七座拱桥1368。[2]"
+    assert "<strong" not in answer_markdown(text, emphasis="七座")  # not in the first sentence: left plain
+    nasty = answer_markdown("<b>x</b>是答案。[1]", emphasis="<b>x</b>")
+    assert '<strong class="answer">\\<b\\>x\\</b\\></strong>' in nasty  # escaped inside the emphasis too
+
+
+def test_a_refusal_says_why_from_the_gate_decision() -> None:
+    gate = {"answerable": False, "probability": 0.12, "threshold": 0.45, "missing": ["星河电子"],
+            "reason": "资料中没有提到「星河电子」。", "features": {},
+            "drivers": [{"feature": "subject", "contribution": -2.1}, {"feature": "dense", "contribution": 0.4}]}
+    ans = Answer(question="星河电子的董事长是谁？", text="抱歉，资料中没有找到与该问题相关的信息。", refused=True,
+                 provider="extractive", gate=gate)
+    why = [m for m in answer_messages(ans) if (m.get("metadata") or {}).get("title") == "为什么没有回答"]
+    assert len(why) == 1
+    content = why[0]["content"]
+    assert "资料中没有提到「星河电子」" in content and "0.12" in content and "0.45" in content
+    assert "段落中没有问题所问的对象" in content  # the feature that drove the refusal, in words
+    assert "语义" not in content  # one that argued for answering is not listed as a reason
+    assert history_turns([{"role": "user", "content": ans.question}, *answer_messages(ans)]) == [
+        (ans.question, ans.text)]  # the panel is not part of the conversation
