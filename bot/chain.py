@@ -171,7 +171,7 @@ def _generate(answer: Answer, parts: list[Part], settings: Settings, timings: di
                 if answer.provider == "extractive":
                     raise
                 log.warning("provider %s failed (%s); answering extractively", answer.provider, type(err).__name__)
-                answer.notice, draft = LLM_UNAVAILABLE_NOTICE, ""
+                answer.notice, draft = getattr(err, "notice", None) or LLM_UNAVAILABLE_NOTICE, ""  # its cause, if it says
         with _timed(timings, "verify"):
             text, cited, refused = citations.build(draft, part.hits, share) if draft else ("", [], False)
             if not text and not refused:  # nothing the LLM said could be verified (or it failed)

@@ -15,6 +15,7 @@ from bot.config import get_settings
 from bot.eval.cli import eval_app
 from bot.feedback.cli import feedback_app
 from bot.model import model_app
+from bot.model_check import check_command
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="中文文章问答机器人 — ask, ingest, list, remove, eval.")
 err = Console(stderr=True)
@@ -100,5 +101,6 @@ def ask(
 
 app.add_typer(eval_app, name="eval")
 app.command("bench")(bench)
+model_app.command("check")(check_command)
 app.add_typer(model_app, name="model")
 app.add_typer(feedback_app, name="feedback")

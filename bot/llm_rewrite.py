@@ -46,8 +46,8 @@ def rewriter(settings: Settings) -> Callable[[str, Sequence[tuple[str, str]], St
     """``(follow-up, history, deterministic rewrite) -> rewrite``: the model's, or the deterministic one."""
     from bot.providers.openai import chat_model
 
-    quick = settings.model_copy(update={"llm_streaming": False, "llm_max_tokens": 128, "llm_max_retries": 0,
-                                        "llm_timeout": min(settings.llm_timeout, settings.condense_timeout)})
+    quick = settings.openai.model_copy(update={"streaming": False, "max_tokens": 128, "max_retries": 0,
+                                               "timeout": min(settings.openai.timeout, settings.condense_timeout)})
     template = (settings.prompts_dir / "condense.txt").read_text(encoding="utf-8")
     prompt = ChatPromptTemplate.from_messages([("human", template)])
 

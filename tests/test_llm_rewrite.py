@@ -8,6 +8,7 @@ from llm_server import Script, serve
 from bot.config import Settings
 from bot.llm_rewrite import rewriter
 from bot.rewrite import standalone
+from bot.config import OpenAIOptions
 
 HISTORY = [("ChatGPT推出后多久月活就破了一亿？", "ChatGPT……2个月内突破月活跃用户1亿大关[1]")]
 FOLLOW_UP = "那文心一言呢？"
@@ -15,7 +16,7 @@ LLM_REWRITE = "文心一言推出后多久月活就破了一亿？"
 
 
 def llm_settings(url: str) -> Settings:
-    return Settings(BOT_LLM_API_KEY="sk-test", llm_base_url=url, llm_model="test-model", llm_timeout=2.0)
+    return Settings(openai=OpenAIOptions(api_key="sk-test", base_url=url, model="test-model", timeout=2.0))
 
 
 def sent(script: Script) -> str:
@@ -56,7 +57,8 @@ def test_the_chain_refuses_the_models_rewrite_naming_the_missing_subject(setting
     from bot.chain import answer
 
     with serve(Script(reply="2022年美国的算力总规模是多少？")) as (url, script):
-        over = settings.model_copy(update={"llm_base_url": url, "llm_model": "test-model", "llm_timeout": 2.0})
+        endpoint = settings.openai.model_copy(update={"base_url": url, "model": "test-model", "timeout": 2.0})
+        over = settings.model_copy(update={"openai": endpoint})
         result = answer("那美国呢？", [("2022年我国算力总规模是多少？", "…180E…[1]")], provider="openai", settings=over)
     assert result.rewritten == "2022年美国的算力总规模是多少？"
     assert result.refused and result.text == "资料中没有提到美国的算力总规模。"

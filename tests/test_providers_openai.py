@@ -12,13 +12,14 @@ import os
 import subprocess
 import sys
 import traceback
+from pathlib import Path
 
 import pytest
 from llm_server import FAULTS, Script, refused_url, serve
 
 from bot import tokens
 from bot.clean import load_document
-from bot.config import LLM_UNAVAILABLE_NOTICE, REFUSAL, Settings
+from bot.config import LLM_UNAVAILABLE_NOTICE, REFUSAL, OpenAIOptions, Settings
 from bot.providers.openai import LLMError, pack, runnable
 from bot.types import Chunk, Hit
 
@@ -34,10 +35,10 @@ def hit(n: int, text: str, title: str = "城市") -> Hit:
 HITS = [hit(1, "北京是中华人民共和国的首都，也是全国的政治中心。"), hit(2, "上海是中国人口最多的城市。")]
 
 
-def settings(url: str, **overrides: object) -> Settings:
-    values: dict[str, object] = dict(llm_base_url=url, llm_model="test-model", llm_timeout=0.5, llm_max_retries=1)
-    # The key field validates by its env names only (no populate_by_name), as a user's environment would set it.
-    return Settings(BOT_LLM_API_KEY=KEY, **(values | overrides))
+def settings(url: str, store_dir: Path | None = None, **overrides: object) -> Settings:
+    """The ``openai`` provider at ``url``; ``overrides`` are its options (``streaming=False`` …)."""
+    values: dict[str, object] = dict(base_url=url, api_key=KEY, model="test-model", timeout=0.5, max_retries=1)
+    return Settings(openai=OpenAIOptions(**(values | overrides)), **({"store_dir": store_dir} if store_dir else {}))
 
 
 def assert_no_key(exc: BaseException, caplog: pytest.LogCaptureFixture) -> None:
@@ -65,7 +66,7 @@ def test_pack_cuts_an_oversized_first_passage() -> None:
 def test_plain_request_sends_numbered_passages_and_rules(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     with serve(Script(reply=REPLY)) as (url, script):
-        answer = runnable(settings(url, llm_streaming=False)).invoke({"question": QUESTION, "hits": HITS})
+        answer = runnable(settings(url, streaming=False)).invoke({"question": QUESTION, "hits": HITS})
     assert answer == REPLY
     assert len(script.requests) == 1
     request = script.requests[0]
@@ -92,7 +93,7 @@ def test_streaming_yields_the_answer_in_pieces() -> None:
 @pytest.mark.parametrize("repeat", [True, False])
 def test_instruction_is_repeated_after_the_passages_only_when_asked(repeat: bool) -> None:
     with serve(Script(reply=REPLY)) as (url, script):
-        runnable(settings(url, llm_repeat_instruction=repeat)).invoke({"question": QUESTION, "hits": HITS})
+        runnable(settings(url, repeat_instruction=repeat)).invoke({"question": QUESTION, "hits": HITS})
     user = script.requests[0]["body"]["messages"][1]["content"]
     after_question = user.split(f"问题：{QUESTION}", 1)[1]
     assert (REFUSAL in after_question) is repeat
@@ -105,7 +106,7 @@ def test_each_failure_is_retried_a_bounded_number_of_times_then_raised(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     with serve(Script(reply=REPLY, fault=fault, delay=1.5)) as (url, script):
-        provider = runnable(settings(url, llm_streaming=streaming, llm_max_retries=2))
+        provider = runnable(settings(url, streaming=streaming, max_retries=2))
         with pytest.raises(LLMError) as caught:
             "".join(provider.stream({"question": QUESTION, "hits": HITS}))
     if fault == "cut" and streaming:
@@ -113,14 +114,14 @@ def test_each_failure_is_retried_a_bounded_number_of_times_then_raised(
         assert len(script.requests) == 1
         assert "after part of the answer" in str(caught.value)
     else:
-        assert len(script.requests) == 3  # 1 + llm_max_retries, never more
+        assert len(script.requests) == 3  # 1 + max_retries, never more
     assert_no_key(caught.value, caplog)
 
 
 def test_connection_refused_is_retried_then_raised(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     with pytest.raises(LLMError) as caught:
-        runnable(settings(refused_url(), llm_max_retries=2)).invoke({"question": QUESTION, "hits": HITS})
+        runnable(settings(refused_url(), max_retries=2)).invoke({"question": QUESTION, "hits": HITS})
     assert "Connection" in str(caught.value)
     # Nothing listens, so the server cannot count: the client's own retry log lines do.
     assert len([r for r in caplog.records if r.getMessage().startswith("Retrying request")]) == 2
@@ -129,7 +130,7 @@ def test_connection_refused_is_retried_then_raised(caplog: pytest.LogCaptureFixt
 
 def test_transient_faults_are_ridden_out() -> None:
     with serve(Script(reply=REPLY, faults=["500", "429", "empty"])) as (url, script):
-        answer = runnable(settings(url, llm_max_retries=2)).invoke({"question": QUESTION, "hits": HITS})
+        answer = runnable(settings(url, max_retries=2)).invoke({"question": QUESTION, "hits": HITS})
     assert answer == REPLY
     assert len(script.requests) == 4  # client retried 500 and 429; we retried the empty 200 once
 
@@ -146,7 +147,7 @@ def test_key_echoed_by_the_server_is_redacted(caplog: pytest.LogCaptureFixture) 
 
 def test_missing_key_without_a_local_endpoint_says_what_to_set() -> None:
     with pytest.raises(LLMError, match="BOT_LLM_API_KEY"):
-        runnable(Settings(llm_base_url=None))
+        runnable(Settings(openai=OpenAIOptions(base_url=None)))
 
 
 # --- end to end: bot.chain.answer and `qabot ask` with the openai provider against the fixture server
@@ -221,7 +222,7 @@ def test_chain_answers_extractively_with_the_notice_when_the_llm_fails(
     else:
         with serve(Script(fault=fault, delay=1.5)) as (url, script):
             result = answer(PUB_QUESTION, settings=settings(url, store_dir=indexed.store_dir), provider="openai")
-        # llm_max_retries=1; a rejected key is not retried, nor a stream cut after its first pieces
+        # max_retries=1; a rejected key is not retried, nor a stream cut after its first pieces
         assert len(script.requests) == (1 if fault in ("401", "cut") else 2)
     assert result.notice == LLM_UNAVAILABLE_NOTICE
     assert not result.refused and FACT in result.text and result.citations  # the extractive answer stands in

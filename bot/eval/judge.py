@@ -26,29 +26,19 @@ from bot.config import Settings
 from bot.eval.dataset import Item
 from bot.types import Answer
 
-NO_KEY = "not-needed"  # local OpenAI-compatible servers need no key, but the client insists on one
-
 
 def configured(settings: Settings) -> bool:
-    return bool(settings.judge_base_url)
+    return bool(settings.judge.base_url)
 
 
 def _chain(settings: Settings, prompt_file: str):
     from langchain_core.output_parsers import JsonOutputParser
     from langchain_core.prompts import ChatPromptTemplate
-    from langchain_openai import ChatOpenAI
+
+    from bot.providers.openai import chat_model
 
     template = (settings.prompts_dir / prompt_file).read_text(encoding="utf-8")
-    key = settings.judge_api_key.get_secret_value() if settings.judge_api_key else NO_KEY
-    llm = ChatOpenAI(
-        base_url=settings.judge_base_url,
-        api_key=key,
-        model=settings.judge_model,
-        temperature=0,
-        timeout=settings.judge_timeout,
-        max_retries=settings.judge_max_retries,
-    )
-    return ChatPromptTemplate.from_template(template) | llm | JsonOutputParser()
+    return ChatPromptTemplate.from_template(template) | chat_model(settings.judge) | JsonOutputParser()
 
 
 def faithfulness(verdict: Any) -> float | None:
@@ -111,7 +101,7 @@ def judge_run(
     verdicts = [judge_one(i, a, faith_chain, correct_chain) for i, a in pairs]
     return {
         "skipped": None,
-        "model": settings.judge_model,
+        "model": settings.judge.model,
         "faithfulness": _mean([v["faithfulness"] for v in verdicts]),
         "answer_correctness": _mean([v["answer_correctness"] for v in verdicts]),
         "n_judged": sum(1 for v in verdicts if v["faithfulness"] is not None or v["answer_correctness"] is not None),

@@ -10,7 +10,8 @@ The contract every provider keeps (so retrieval and citation checking never chan
   supporting passage in ``hits``. The exact refusal sentence ``bot.config.REFUSAL`` means "not in the
   passages".
 - On failure it raises (any exception). ``bot.chain`` then answers with the extractive provider and the
-  notice ``LLM_UNAVAILABLE_NOTICE``; ``bot.citations`` checks every sentence of whatever came back.
+  notice ``LLM_UNAVAILABLE_NOTICE``, or the exception's own ``notice`` (a sentence for the user naming the
+  cause, e.g. the local model's crash); ``bot.citations`` checks every sentence of whatever came back.
 """
 from __future__ import annotations
 

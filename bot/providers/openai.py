@@ -28,7 +28,7 @@ from pydantic import SecretStr
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from bot import tokens
-from bot.config import REFUSAL, Settings
+from bot.config import REFUSAL, Endpoint, Settings
 from bot.types import Hit
 
 # Placeholder key for endpoints that need none (vLLM, Ollama, llama.cpp): the client insists on one.
@@ -48,7 +48,7 @@ def passage(n: int, hit: Hit) -> str:
     return f"[{n}] 《{hit.chunk.title}》\n{hit.chunk.text}"
 
 
-def _fit(text: str, budget: int) -> str:
+def fit(text: str, budget: int) -> str:
     """The longest prefix of ``text`` within ``budget`` tokens (binary search on characters, so a
     multi-byte character is never split the way a token-level cut would)."""
     lo, hi = 0, len(text)
@@ -65,51 +65,60 @@ def pack(hits: list[Hit], budget: int) -> str:
     """The numbered passages that fit in ``budget`` tokens, in retrieval order.
 
     Numbers are positions in ``hits`` (the contract's ``[n]``), so a passage that does not fit is left out
-    without renumbering the rest; the first passage is cut to fit rather than dropped, so the model always
-    has something to read."""
-    blocks: list[str] = []
+    without renumbering the rest."""
+    return pack_blocks([passage(n, hit) for n, hit in enumerate(hits, start=1)], budget)
+
+
+def pack_blocks(blocks: list[str], budget: int) -> str:
+    """The blocks that fit in ``budget`` tokens, in order, a blank line apart; one that does not fit is
+    left out, except the first, which is cut to fit so the model always has something to read."""
+    kept: list[str] = []
     used = 0
-    for n, hit in enumerate(hits, start=1):
-        block = passage(n, hit)
-        size = tokens.count(block) + 2  # the blank line between passages
+    for block in blocks:
+        size = tokens.count(block) + 2  # the blank line between blocks
         if used + size > budget:
-            if blocks:
+            if kept:
                 continue
-            block = _fit(block, budget)
+            block = fit(block, budget)
             size = budget
-        blocks.append(block)
+        kept.append(block)
         used += size
-    return "\n\n".join(blocks)
+    return "\n\n".join(kept)
+
+
+def read_prompt(settings: Settings, name: str) -> str:
+    return (settings.prompts_dir / name).read_text(encoding="utf-8").strip("\n")
 
 
 def prompt(settings: Settings) -> ChatPromptTemplate:
     """System and user messages from ``prompts/*.txt``; the rules are restated after the passages when
-    ``llm_repeat_instruction`` is on (``prompts/reminder.txt``)."""
-    read = lambda name: (settings.prompts_dir / name).read_text(encoding="utf-8").strip("\n")  # noqa: E731
-    user = read("user.txt") + ("\n" + read("reminder.txt") if settings.llm_repeat_instruction else "")
-    return ChatPromptTemplate.from_messages([("system", read("system.txt")), ("human", user)])
+    ``openai.repeat_instruction`` is on (``prompts/reminder.txt``)."""
+    reminder = "\n" + read_prompt(settings, "reminder.txt") if settings.openai.repeat_instruction else ""
+    return ChatPromptTemplate.from_messages(
+        [("system", read_prompt(settings, "system.txt")), ("human", read_prompt(settings, "user.txt") + reminder)]
+    )
 
 
-def chat_model(settings: Settings) -> ChatOpenAI:
-    """The LangChain chat model for ``settings.llm_*``; ``llm_streaming=False`` makes even ``.stream()``
-    send one plain request (``disable_streaming``)."""
-    key = settings.llm_api_key
+def chat_model(endpoint: Endpoint) -> ChatOpenAI:
+    """The LangChain chat model for an endpoint (this provider's, the local child's, the eval judge's);
+    ``streaming=False`` makes even ``.stream()`` send one plain request (``disable_streaming``)."""
+    key = endpoint.api_key
     if key is None:
-        if not settings.llm_base_url:
+        if not endpoint.base_url:
             raise LLMError("no API key: set BOT_LLM_API_KEY (or OPENAI_API_KEY), or BOT_LLM_BASE_URL")
         key = SecretStr(NO_KEY)
     return ChatOpenAI(
-        base_url=settings.llm_base_url,
+        base_url=endpoint.base_url,
         api_key=key,
-        model=settings.llm_model,
-        timeout=settings.llm_timeout,
-        max_retries=settings.llm_max_retries,
-        temperature=settings.llm_temperature,
+        model=endpoint.model,
+        timeout=endpoint.timeout,
+        max_retries=endpoint.max_retries,
+        temperature=endpoint.temperature,
         # Sent as the classic ``max_tokens``: LangChain's ``max_tokens`` goes out as ``max_completion_tokens``,
         # which llama.cpp (and older compatible servers) silently ignore, leaving the answer uncapped.
-        extra_body={"max_tokens": settings.llm_max_tokens} if settings.llm_max_tokens else None,
-        streaming=settings.llm_streaming,
-        disable_streaming=not settings.llm_streaming,
+        extra_body={"max_tokens": endpoint.max_tokens} if endpoint.max_tokens else None,
+        streaming=endpoint.streaming,
+        disable_streaming=not endpoint.streaming,
     )
 
 
@@ -119,14 +128,19 @@ def _redact(text: str, secret: str) -> str:
 
 def runnable(settings: Settings) -> Runnable:
     """``{"question", "hits"}`` → answer text with ``[n]`` markers (see ``bot.providers``)."""
-    budget = settings.context_tokens
+    budget = settings.openai.context_tokens
     values = RunnableLambda(
         lambda x: {"question": x["question"], "passages": pack(x["hits"], budget), "refusal": REFUSAL},
         name="numbered_passages",
     )
-    core = values | prompt(settings) | chat_model(settings) | StrOutputParser()
-    attempts = 1 + max(0, settings.llm_max_retries)
-    secret = settings.llm_api_key.get_secret_value() if settings.llm_api_key else ""
+    return guarded(values | prompt(settings) | chat_model(settings.openai) | StrOutputParser(), settings.openai)
+
+
+def guarded(core: Runnable, endpoint: Endpoint) -> Runnable:
+    """``core`` (input → prompt → ``endpoint`` → text) streamed with the failure handling of the module
+    doc: bounded retries while nothing was handed on, every failure raised as a key-free ``LLMError``."""
+    attempts = 1 + max(0, endpoint.max_retries)
+    secret = endpoint.api_key.get_secret_value() if endpoint.api_key else ""
 
     def answer(inputs: Iterator[dict[str, Any]], config: RunnableConfig) -> Iterator[str]:
         request: dict[str, Any] = {}
@@ -156,6 +170,6 @@ def runnable(settings: Settings) -> Runnable:
             cause = exc.__cause__ if isinstance(exc, _Started) else exc
             where = " after part of the answer" if isinstance(exc, _Started) else ""
             message = _redact(f"{type(cause).__name__}{where}: {cause}", secret)
-            raise LLMError(f"LLM endpoint failed ({settings.llm_model}): {message}") from None
+            raise LLMError(f"LLM endpoint failed ({endpoint.model}): {message}") from None
 
     return RunnableGenerator(answer, name="llm_answer")
