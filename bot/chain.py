@@ -116,7 +116,7 @@ def stream(question: str, history: Sequence[tuple[str, str]] | None = None, *, p
     text = clean_question(question, settings)
     index = retriever(settings)
     with _timed(timings, "analyse"):
-        condense = llm_rewrite.rewriter(settings) if name == "openai" and settings.llm_condense and history else None
+        condense = llm_rewrite.rewriter(settings) if name == "openai" and settings.condense_with_llm and history else None
         analysed = analyse(text, history, index.idf, condense)
     if collection.wanted(analysed):
         yield from _collection(text, analysed, index, name, settings, timings, started)

@@ -156,7 +156,7 @@ class Settings(BaseSettings):
     openai: OpenAIOptions = OpenAIOptions()
     local: LocalOptions = LocalOptions()
     judge: JudgeOptions = JudgeOptions()  # eval judge (issue 3, bot/eval/judge.py); base_url unset → skipped
-    llm_condense: bool = True  # with the openai provider, follow-ups are rewritten by the model (prompts/condense.txt)
+    condense_with_llm: bool = True  # with the openai provider, follow-ups are rewritten by the model (prompts/condense.txt)
     condense_timeout: float = Field(default=10.0, gt=0)  # seconds; then the deterministic rewrite stands
 
     # --- web app

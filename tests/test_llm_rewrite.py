@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from llm_server import Script, serve
 
-from bot.config import Settings
+from bot.config import OpenAIOptions, Settings
 from bot.llm_rewrite import rewriter
 from bot.rewrite import standalone
-from bot.config import OpenAIOptions
 
 HISTORY = [("ChatGPT推出后多久月活就破了一亿？", "ChatGPT……2个月内突破月活跃用户1亿大关[1]")]
 FOLLOW_UP = "那文心一言呢？"

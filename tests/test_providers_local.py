@@ -204,7 +204,6 @@ def test_server_stops_when_the_app_exits(store: Path) -> None:
         from pathlib import Path
         from bot.config import LocalOptions, Settings
         from bot.providers import local
-from bot.question import analyse
         settings = Settings(store_dir=Path({str(store)!r}), local=LocalOptions(model={SMALL!r}, n_ctx=512))
         running = local.server(settings)
         print(running.process.pid, flush=True)
