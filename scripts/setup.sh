@@ -15,7 +15,7 @@ python3 -m venv .venv
 # llama.cpp for the bundled local model and its tests (README "The bundled local model"), compiled here with
 # flags chosen by measurement, never pip's default -march=native (which dies with SIGILL on another CPU):
 #   dispatch (default)  GGML's runtime CPU dispatch: one CPU library per generation (AVX2 … AVX-512, AMX),
-#                       the best this CPU runs is loaded at start (bot/llamacpp.py); the slowest to build
+#                       the best this CPU runs is loaded at start (bot/llamacpp.py); ~38 min on 2 busy cores
 #   avx2                one portable AVX2/FMA/F16C library, no AVX-512/AMX: the fallback, slower
 #   native              -march=native: this CPU only
 # pip's wheel cache ignores CMAKE_ARGS, so the wheel is built with --no-cache-dir into a cache of our own keyed
