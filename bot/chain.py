@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot import citations, gate, lists, overview, ranker
+from bot import citations, collection, gate, lists, llm_rewrite, overview, ranker
 from bot.config import LLM_UNAVAILABLE_NOTICE, REFUSAL, Settings, get_settings
 from bot.evidence import Sentence
 from bot.providers import PROVIDERS, get_runnable
@@ -79,7 +79,7 @@ class Part:
     def not_said(self) -> str:
         """The sentence that stands for a part the passages do not answer."""
         if self.decision.missing:
-            return f"资料中没有提到{'、'.join(self.decision.missing)}。"
+            return f"资料中没有提到{'、'.join(self.question.about(m) for m in self.decision.missing)}。"
         return f"关于「{self.question.text.rstrip('？?。')}」，资料中没有找到相关信息。"
 
 
@@ -116,7 +116,11 @@ def stream(question: str, history: Sequence[tuple[str, str]] | None = None, *, p
     text = clean_question(question, settings)
     index = retriever(settings)
     with _timed(timings, "analyse"):
-        analysed = analyse(text, history, index.idf)
+        condense = llm_rewrite.rewriter(settings) if name == "openai" and settings.condense_with_llm and history else None
+        analysed = analyse(text, history, index.idf, condense)
+    if collection.wanted(analysed):
+        yield from _collection(text, analysed, index, name, settings, timings, started)
+        return
     parts = [prepare(p, index, k or settings.k, timings) for p in analysed.parts or (analysed,)]
     answer = Answer(question=text, rewritten=analysed.rewritten, text=REFUSAL, refused=True, provider=name,
                     retrieved=[h for p in parts for h in p.hits], timings_ms=timings,
@@ -126,9 +130,23 @@ def stream(question: str, history: Sequence[tuple[str, str]] | None = None, *, p
                          "gate": p.decision.to_dict()} for p in parts]
     if not any(p.decision.answerable for p in parts):
         log.info("refused %r: %s", analysed.text, "; ".join(p.decision.reason for p in parts))
-        yield REFUSAL
+        if analysed.asks("follow_up") and len(parts) == 1 and parts[0].decision.missing:
+            answer.text = parts[0].not_said()  # 「那美国呢？」: say what the articles lack, not just that they lack it
+        yield answer.text
     else:
         yield from _generate(answer, parts, settings, timings, index.share)
+    timings["total"] = (time.perf_counter() - started) * 1000
+    yield answer
+
+
+def _collection(text: str, analysed: Question, index: Retriever, provider: str, settings: Settings,
+                timings: dict[str, float], started: float) -> Iterator[str | Answer]:
+    """A whole-collection question: one cited gist sentence per article (``bot.collection``)."""
+    with _timed(timings, "generate"):
+        listed, cited, hits = collection.gists(analysed, index, settings.collection_articles)
+    answer = Answer(question=text, rewritten=analysed.rewritten, text=listed or REFUSAL, refused=not cited,
+                    provider=provider, citations=cited, retrieved=hits, timings_ms=timings)
+    yield answer.text
     timings["total"] = (time.perf_counter() - started) * 1000
     yield answer
 

@@ -149,12 +149,15 @@ class Settings(BaseSettings):
     provider: str = "extractive"  # extractive | openai | local
     max_question_chars: int = 2000
     answer_sentences: int = 4  # extractive: at most this many quoted sentences
+    collection_articles: int = Field(default=10, ge=1)  # 「这几篇文章分别讲了什么」: articles listed at most
 
     # --- answer providers' own options (nested env vars: BOT_OPENAI__MODEL, BOT_LOCAL__THREADS, BOT_JUDGE__MODEL;
     # README's flat names BOT_LLM_MODEL, BOT_LOCAL_THREADS, OPENAI_API_KEY … are read too, see DocumentedNames)
     openai: OpenAIOptions = OpenAIOptions()
     local: LocalOptions = LocalOptions()
     judge: JudgeOptions = JudgeOptions()  # eval judge (issue 3, bot/eval/judge.py); base_url unset → skipped
+    condense_with_llm: bool = True  # with the openai provider, follow-ups are rewritten by the model (prompts/condense.txt)
+    condense_timeout: float = Field(default=10.0, gt=0)  # seconds; then the deterministic rewrite stands
 
     # --- web app
     host: str = "127.0.0.1"

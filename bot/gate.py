@@ -45,6 +45,7 @@ FEATURE_LABELS = {
 # Features whose direction is known whatever the data: something the question asks for is missing.
 MONOTONE = {"exact_missing": -1, "exact_unsaid": -1, "year_mismatch": -1, "figure_missing": -1, "subject": 1, "answer_type": 1}
 TOP_SENTENCES = 3  # the best sentences the answer-type and figure checks look at
+SWAP_WINDOW = 12  # characters after a follow-up's new subject in which what is asked must follow
 
 
 class Index(Protocol):
@@ -145,6 +146,21 @@ def features(question: Question, hits: list[Hit], ranked: list[Sentence], index:
     }
 
 
+def speaks_of_swap(question: Question, best: Sentence) -> bool:
+    """Whether a follow-up's new subject (美国 in 「那美国呢？」) is what the best sentence, the one an answer
+    leads with, is about. A sentence still naming the replaced term (我国) answered the question before,
+    and mentioning 美国 in passing (排名在美国之后) does not make it an answer about 美国, unless what is
+    asked follows the new subject closely (GPT-3.5的正确率为58%, GPT-4的正确率高达88%)."""
+    old, new = (normalize(t) for t in question.swap or ("", ""))
+    text = normalize(best.text)
+    if not new or new not in text:
+        return False
+    if old not in text:
+        return True
+    after = [text[m.end(): m.end() + SWAP_WINDOW] for m in re.finditer(re.escape(new), text)]
+    return any(a in piece for a in question.attributes for piece in after)
+
+
 @lru_cache(maxsize=1)
 def model() -> logit.Logit:
     return logit.load(MODEL_PATH, FEATURES)
@@ -161,6 +177,8 @@ def decide(question: Question, hits: list[Hit], ranked: list[Sentence], index: I
     p = fitted.probability(x)
     ok = p >= fitted.threshold
     missing = _Evidence.of(hits, ranked).missing(question)
+    if ok and question.swap and not speaks_of_swap(question, ranked[0]):
+        ok, missing = False, [question.swap[1]]
     if ok:
         reason = ""
     elif missing:

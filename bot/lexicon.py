@@ -66,6 +66,8 @@ INTENTS: dict[str, re.Pattern[str]] = {
     "collection": re.compile(
         r"(?:这几篇|这些|每篇|各篇|所有|全部)(?:文章|资料|报道)|资料库|知识库|有哪些文章|哪几篇文章"
         r"|(?:each|every|all (?:the )?|these )(?:articles?|documents?)|what articles"),
+    # the articles themselves asked for (with "collection": a list of every article's gist)
+    "articles": re.compile(r"(?:有|是)哪些(?:文章|资料|报道)|哪几篇|(?<!这)几篇文章|多少篇|列出.{0,4}(?:文章|资料)|what articles"),
     # several things: a list whose items may lie far apart
     "list": re.compile(
         r"哪些|哪[几一二两三四五六七八九十]|几[个项大点方类种层条]|分别|列举|有什么.{0,6}(?:挑战|问题|措施|建议|观点|方面|影响|冲击|风险)"
@@ -80,6 +82,26 @@ INTENTS: dict[str, re.Pattern[str]] = {
         r"|(?:他|她|它|他们|这个人|这家|该公司|这件事)|呢[?]?$"),
 }
 FOLLOW_UP_CHARS = 8  # a question this short (「为什么？」「具体呢？」) reads on from the one before
+# Openers that link a question to the one before (「那……」「还有……」); a full question after them that names
+# its own subject (「那北京的大模型扶持政策门槛是多少？」) stands on its own.
+FOLLOW_UP_LEAD = re.compile(r"^(?:那么|那|还有|另外|此外)")
+# A follow-up that only names a new subject (「那美国呢？」「2023年呢？」「换成华为呢」): what is left once its
+# lead-in and ending are removed is the subject put in place of the previous question's one.
+FOLLOW_UP_SWAP = re.compile(r"^(?:那么|那|还有|另外|换成|如果是|要是)?(?P<subject>.{1,12}?)(?:的情况|的话|的)?"
+                            r"(?:呢|怎么样|如何|又如何|又怎么样)?[?。]*$")
+# A question that asks for a name (叫什么, 是谁, 哪家): its answer brings the name a later pronoun points at.
+ASKS_NAME = re.compile(r"叫什么|什么名字|谁|哪[一]?位|哪家|哪个(?:公司|机构|人)|什么(?:公司|机构|工具|产品|应用|模型|平台)")
+# A short quoted term names a thing (“超级员工”, 《AI法案》) even when jieba does not tag it as a name.
+QUOTED_NAME = re.compile(r"[“\"《]([^”\"》]{2,12})[”\"》]")
+# Words that point at a place the way a name would (jieba tags them as pronouns): the home country.
+HOME_PLACES = ("我们国家", "我国", "国内", "本国")
+# Pronouns of a follow-up and the kinds of name they stand for (「他还说了什么？」 → the person named before).
+PRONOUNS: dict[str, tuple[str, ...]] = {
+    "他": ("person",), "她": ("person",), "此人": ("person",), "这个人": ("person",), "这位": ("person",),
+    "他们": ("org", "person"), "她们": ("person",), "它": ("org", "name"), "它们": ("org", "name"),
+    "该公司": ("org",), "这家公司": ("org",), "这家": ("org",), "该机构": ("org",), "这家企业": ("org",),
+    "当地": ("place",), "那里": ("place",), "该地": ("place",),
+}
 
 # The answer type a question expects, by how it asks (first match wins, most specific first).
 ANSWER_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -107,12 +129,15 @@ TIME = re.compile(r"\d{1,4}\s*(?:年|月|日|世纪|年代)|[〇零一二三四�
 WORK = re.compile(r"《[^》]{1,40}》|<[^<>]{1,40}>")
 # jieba part-of-speech tags of named entities (posseg): person, place, organisation, other proper noun
 ENTITY_TAGS = {"person": ("nr", "nrfg", "nrt"), "place": ("ns",), "org": ("nt",)}
+OTHER_NAME_TAGS = ("nz",)  # another proper name (Latin ones, GPT-4, are taken whole by EXACT instead)
 NAME_TAGS = ("nr", "nrfg", "nrt", "ns", "nt", "nz", "eng")
 # Tags of words that carry no topic: pronouns and question words (r), prepositions, conjunctions,
 # particles, adverbs, interjections, onomatopoeia, modal particles.
 FUNCTION_TAGS = ("r", "p", "c", "u", "d", "e", "o", "y")
 # Tags that make up a name or compound noun when adjacent (青石 + 镇, 莫扎 + 伊斯 + 克).
 NOMINAL_TAGS = ("n", "j", "eng")
+# Tags of the words a noun phrase is made of (移动/vn 支付/v 用户/n): what a refusal names after a subject.
+PHRASE_TAGS = ("n", "v", "a", "j", "eng")
 
 # How many X: measure words and verbs between 多少 and what is counted (多少个参数, 营收是多少).
 MEASURES = set("个块种家位件名项条台张次")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from bot import bridge, lexicon
@@ -56,6 +56,7 @@ class Question:
     attributes: tuple[str, ...] = ()  # what a "how many" counts: 多少参数 → 参数
     years: frozenset[str] = frozenset()
     parts: tuple[Question, ...] = ()  # each question of a multi-part one, analysed alone
+    swap: tuple[str, str] | None = None  # a follow-up's (replaced term, new subject): 「那美国呢？」 (我国, 美国)
 
     @property
     def rewritten(self) -> str | None:
@@ -76,6 +77,27 @@ class Question:
         total = sum(w.weight for w in words)
         return sum(w.weight for w in words if w.text in norm) / total if total else 0.0
 
+    def about(self, term: str) -> str:
+        """``term`` with the noun phrase that follows it in the question (美国 in 「2022年美国算力总规模是多少」
+        → 美国的算力总规模): what a refusal says is not in the passages."""
+        norm, key = normalize(self.text), normalize(term)
+        if key not in norm:
+            return term
+        end, at, phrase = norm.index(key) + len(key), 0, []
+        for word, tag in tagged(norm):
+            start, at = at, at + len(word)
+            if start < end:
+                continue
+            if tag.startswith(lexicon.PHRASE_TAGS) and word not in lexicon.COPULAS \
+                    and not lexicon.QUESTION_WORDS.search(word):
+                phrase.append((word, tag))
+            elif phrase or tag != "uj":  # 美国的算力: the 的 before the phrase
+                break
+        while phrase and not phrase[-1][1].startswith(lexicon.NOMINAL_TAGS):  # 规模要突破 → 规模
+            phrase.pop()
+        words = "".join(w for w, _ in phrase)
+        return f"{term}的{words}" if words else term
+
     def missing_subject(self, text: str) -> list[str]:
         """The subject terms ``text`` lacks."""
         norm = normalize(text)
@@ -88,21 +110,39 @@ class Question:
 # --- building it ---------------------------------------------------------------------------------------------
 
 def analyse(asked: str, history: Sequence[tuple[str, str]] | None = None,
-            idf: Callable[[str], float] | None = None) -> Question:
+            idf: Callable[[str], float] | None = None, rewriter: Callable | None = None) -> Question:
     """The analysed question. ``history``: earlier (question, answer) turns, for follow-ups; ``idf``: the
-    collection's inverse document frequency of a word (unknown: every word weighs the same)."""
+    collection's inverse document frequency of a word (unknown: every word weighs the same); ``rewriter``:
+    an LLM's condense step for follow-ups (``bot.llm_rewrite``)."""
     from bot import rewrite
 
     searched = " ".join(MARKUP.sub(" ", asked).split())
     if not lexicon.WORD_CHAR.search(searched):  # only emoji, punctuation or markup: nothing to search
         return Question(asked, "", False, "none", frozenset(), "other")
-    standalone = rewrite.condense(searched, history) if is_follow_up(searched) else searched
-    return _build(asked, standalone, idf or (lambda _: 1.0), follow_up=standalone != searched)
+    made = rewrite.standalone(searched, history, rewriter)
+    built = _build(asked, made.text, idf or (lambda _: 1.0), follow_up=made.text != searched)
+    return replace(built, swap=made.swap) if made.swap else built
 
 
 def is_follow_up(text: str) -> bool:
-    """Reads on only with the question before it: short, or opening with / pointing by a pronoun."""
-    return len(text.strip()) <= lexicon.FOLLOW_UP_CHARS or bool(lexicon.INTENTS["follow_up"].search(normalize(text)))
+    """Reads on only with the question before it: opening with / pointing by a pronoun, or short and
+    naming nothing of its own (「为什么？」; 「薛澜是谁？」 names its subject and stands alone)."""
+    norm = normalize(text)
+    if lexicon.INTENTS["collection"].search(norm):  # 「这几篇文章分别讲了什么？」 is about every article
+        return False
+    short = len(text.strip()) <= lexicon.FOLLOW_UP_CHARS
+    rest = lexicon.FOLLOW_UP_LEAD.sub("", norm)
+    if rest != norm and not short and lexicon.ASKING.search(rest) and names_something(rest) \
+            and not lexicon.INTENTS["follow_up"].search(rest):
+        return False  # 那 + a full question naming its own subject
+    if lexicon.INTENTS["follow_up"].search(norm):
+        return True
+    return short and not names_something(norm)
+
+
+def names_something(norm: str) -> bool:
+    """Whether a (normalised) text holds a name or a year of its own."""
+    return bool(lexicon.YEAR.search(norm)) or any(tag in lexicon.NAME_TAGS and len(w) >= 2 for w, tag in tagged(norm))
 
 
 def _build(asked: str, text: str, idf: Callable[[str], float], follow_up: bool = False,

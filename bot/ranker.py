@@ -33,8 +33,9 @@ _BYLINE = re.compile(r"^(?:记者|作者|来源|编辑|责任编辑|撰文|文|�
 def is_heading(text: str, title: str) -> bool:
     """A title line, heading, caption or byline: never an answer sentence."""
     stripped = text.strip()
-    return (len(stripped) < HEADING_CHARS and stripped[-1:] not in lexicon.ENDS) or normalize(stripped) == normalize(
-        title.strip()) or bool(_BYLINE.match(stripped))
+    ended = stripped[-1:] in lexicon.ENDS  # a one-sentence article's title is that sentence: still a sentence
+    return not ended and (len(stripped) < HEADING_CHARS or normalize(stripped) == normalize(title.strip())) \
+        or bool(_BYLINE.match(stripped))
 
 
 _TYPED = {"time": lexicon.TIME, "number": lexicon.FIGURE, "work": lexicon.WORK}
@@ -45,8 +46,9 @@ def answer_candidates(question: Question, text: str) -> list[tuple[int, int]]:
     contain (the answer is new to the asker): 1368年 for 哪一年, a person's name for 谁. None for "other"."""
     norm, asked = normalize(text), normalize(question.text)
     kind = question.answer_type
-    if kind in _TYPED:
-        return [m.span() for m in _TYPED[kind].finditer(norm) if m.group(0) not in asked]
+    if kind in _TYPED:  # a figure inside a name of the question (the 1236 of TF1236) is not given by it
+        return [m.span() for m in _TYPED[kind].finditer(norm)
+                if not re.search(rf"(?<![a-z0-9]){re.escape(m.group(0))}", asked)]
     if kind in lexicon.ENTITY_TAGS:
         tags, spans, at = lexicon.ENTITY_TAGS[kind], [], 0
         for w, tag in tagged(norm):

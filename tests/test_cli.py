@@ -23,7 +23,7 @@ def test_ask_json_has_the_documented_shape(settings):
 
 
 def test_ask_refusal_and_k(settings):
-    data = json.loads(qabot("ask", "--json", "-k", "3", "2023年我国算力总规模是多少?").stdout)
+    data = json.loads(qabot("ask", "--json", "-k", "3", "特斯拉的自动驾驶芯片叫什么?").stdout)
     assert data["refused"] is True and data["citations"] == [] and len(data["retrieved"]) == 3
 
 

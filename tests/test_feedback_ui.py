@@ -29,8 +29,8 @@ from ui_helpers import ask, launch, shot
 ARTICLES = ROOT / "store" / "articles"
 SOURCE = "000_56f6738d973ede18.txt"
 LIKED = "2022年我国算力总规模是多少？"
-FOLLOW_UP = "那美国呢？"
-DISLIKED = "2023年我国算力总规模是多少？"  # the articles stop at 2022: refused
+FOLLOW_UP = "在全球排第几？"  # reads on from LIKED: searched as the standalone question
+DISLIKED = "特斯拉的自动驾驶芯片叫什么？"  # the articles never mention 特斯拉: refused
 TAKEN_BACK = "科大讯飞和华为联合发布的飞星一号是什么？"
 COMMENT_UP = "数字和出处都对。"
 COMMENT_DOWN = "拒答没错，但希望说明资料只到2022年。"

@@ -65,7 +65,7 @@ def test_expected_answer_type(question: str, kind: str) -> None:
     ("Summarize the article about iFlytek.", {"overview"}),
     ("简单概括一下,薛澜觉得中国大模型产业现在有哪些问题?", {"list"}),  # one topic's points, not the article
     ("这几篇文章分别讲了什么？", {"collection", "overview", "list", "across"}),
-    ("资料库里有哪些文章？", {"collection", "list"}),
+    ("资料库里有哪些文章？", {"collection", "articles", "list"}),
     ("2022年我国算力总规模是多少?", {"quantity"}),
     ("AI治理面临哪四大挑战?", {"list"}),
     ("Which challenges did Xue Lan name?", {"list"}),

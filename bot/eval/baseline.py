@@ -39,6 +39,7 @@ class GateRow:
     tolerance: float
     delta: float | None  # value - baseline
     regressed: bool
+    higher_better: bool = True
 
 
 @dataclass
@@ -57,7 +58,7 @@ class Gate:
             if not r.regressed:
                 continue
             now = "n/a" if r.value is None else f"{r.value:.3f}"
-            sign = "-" if METRICS[r.metric] else "+"
+            sign = "-" if r.higher_better else "+"
             out.append(f"{r.metric}: {now} vs baseline {r.baseline:.3f} {sign} tolerance {r.tolerance:.3f}")
         return out
 
@@ -93,8 +94,9 @@ def find_entry(data: dict[str, Any], provider: str, dataset_sha256: str) -> dict
     return None
 
 
-def check(summary: dict[str, Any], path: Path) -> Gate:
-    """Compare a run's summary with its matching baseline entry."""
+def check(summary: dict[str, Any], path: Path, metrics: dict[str, bool] = METRICS) -> Gate:
+    """Compare a run's summary with its matching baseline entry (``metrics``: name → higher is better;
+    the dialogues set has its own)."""
     data = read(path)
     entry = find_entry(data, summary["provider"], summary["dataset_sha256"])
     if entry is None:
@@ -107,7 +109,7 @@ def check(summary: dict[str, Any], path: Path) -> Gate:
         )
         return Gate(compared=False, note=note)
     rows = []
-    for metric, higher_better in METRICS.items():
+    for metric, higher_better in metrics.items():
         committed = entry["metrics"].get(metric)
         if committed is None or committed.get("value") is None:
             continue
@@ -119,12 +121,12 @@ def check(summary: dict[str, Any], path: Path) -> Gate:
         else:
             regressed = value < base - tol if higher_better else value > base + tol
         delta = None if value is None else round(value - base, DIGITS)
-        rows.append(GateRow(metric, value, base, tol, delta, regressed))
+        rows.append(GateRow(metric, value, base, tol, delta, regressed, higher_better))
     note = f"baseline from commit {entry.get('git_commit', '?')[:10]} ({entry.get('updated', '?')})"
     return Gate(compared=True, note=note, rows=rows)
 
 
-def update(summary: dict[str, Any], path: Path) -> None:
+def update(summary: dict[str, Any], path: Path, metrics: dict[str, bool] = METRICS) -> None:
     """Record this run's figures as the baseline for its provider and dataset version (tolerances kept)."""
     data = read(path)
     old = find_entry(data, summary["provider"], summary["dataset_sha256"])
@@ -141,7 +143,7 @@ def update(summary: dict[str, Any], path: Path) -> None:
                 "value": None if summary.get(m) is None else round(summary[m], DIGITS),
                 "tolerance": old_metrics.get(m, {}).get("tolerance", tolerance(m)),
             }
-            for m in METRICS
+            for m in metrics
         },
     }
     data["entries"] = [e for e in data["entries"] if e is not old] + [entry]

@@ -215,6 +215,9 @@ def eval_command(
     update_baseline: Annotated[bool, typer.Option("--update-baseline", help="Record this run as the "
                                                   "baseline for its provider and dataset.")] = False,
     compare: Annotated[str | None, typer.Option(help="Also run a reference pipeline: 'naive'.")] = None,
+    dialogues: Annotated[Path | None, typer.Option(help="Run a dialogues set instead (eval/dialogues.jsonl): "
+                                                        "follow-ups turn by turn, scored on rewrites, key facts "
+                                                        "and refusals.")] = None,
 ) -> None:
     """Run an eval set through the chat's chain; write summary.json, items.jsonl, report.html; gate on a baseline."""
     if ctx.invoked_subcommand is not None:
@@ -236,6 +239,8 @@ def eval_command(
     if provider not in PROVIDERS:
         console.print(f"unknown provider {provider!r}; choose one of: {', '.join(PROVIDERS)}", style="red")
         raise typer.Exit(2)
+    if dialogues is not None:
+        raise typer.Exit(_dialogues(dialogues, provider, settings, out, baseline, update_baseline))
     naive = None
     if compare is not None:
         naive = load_naive(compare, settings)
@@ -289,3 +294,20 @@ def eval_command(
         raise typer.Exit(1)
     else:
         console.print(f"gate passed ({result['note']})", style="green", markup=False)
+
+
+def _dialogues(path: Path, provider: str, settings: Settings, out: Path | None, baseline: Path,
+               update_baseline: bool) -> int:
+    """``--dialogues``: the index synced as for any set, then ``bot.eval.dialogues``; the exit code."""
+    from bot.eval.dialogues import DialoguesError, evaluate, load_dialogues
+    from bot.store import ingest
+
+    try:
+        dialogues = load_dialogues(path)
+    except DialoguesError as e:
+        console.print(str(e), style="red", markup=False)
+        return 2
+    console.print(f"index: {ingest(settings=settings).summary()}", markup=False)
+    out = out or ROOT / "eval" / "runs" / (datetime.now(UTC).strftime("%Y%m%d-%H%M%S") + "-dialogues")
+    return evaluate(dialogues, path, provider, settings, out, baseline, update_baseline, display(path),
+                    source_texts(settings))
