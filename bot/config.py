@@ -113,7 +113,7 @@ class DocumentedNames(PydanticBaseSettingsSource):
 
 class Settings(BaseSettings):
     # frozen: hashable, so per-settings caches (the retriever) work; derive variants with model_copy(update=…)
-    # populate_by_name: Settings(llm_api_key=…) works as well as the BOT_LLM_API_KEY / OPENAI_API_KEY names
+    # populate_by_name: Settings(field=…) by its name as well as an alias
     model_config = SettingsConfigDict(env_prefix="BOT_", env_file=".env", extra="ignore", frozen=True,
                                       populate_by_name=True, env_nested_delimiter="__")
 

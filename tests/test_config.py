@@ -58,7 +58,8 @@ def test_flat_names_in_a_dotenv_file_and_the_environment_over_it(clean_env: pyte
 def test_every_flat_name_readme_documents_is_read() -> None:
     import re
 
-    documented = {n.lower() for n in re.findall(r"`((?:BOT_(?:LLM|LOCAL|JUDGE)_[A-Z_]+)|OPENAI_API_KEY)`", README)}
+    names = re.findall(r"`((?:BOT_(?:LLM|LOCAL|JUDGE)_[A-Z_]+)|OPENAI_API_KEY)`", README)
+    documented = {n.lower() for n in names if "__" not in n}  # nested ones are pydantic-settings' own
     documented |= {"bot_context_tokens"} if "`BOT_CONTEXT_TOKENS`" in README else set()
     assert documented and documented <= set(DOCUMENTED_NAMES)
 
