@@ -109,9 +109,10 @@ class _Evidence:
         return list(dict.fromkeys(lacking))
 
 
-def features(question: Question, hits: list[Hit], ranked: list[Sentence], index: Index) -> dict[str, float | None]:
-    """The gate's features for these passages (see module doc)."""
-    ev = _Evidence.of(hits, ranked)
+def features(question: Question, hits: list[Hit], ranked: list[Sentence], index: Index,
+             ev: _Evidence | None = None) -> dict[str, float | None]:
+    """The gate's features for these passages (see module doc); ``ev``: their evidence, if already cut."""
+    ev = ev or _Evidence.of(hits, ranked)
     answers, article, passages = ev.answers, ev.article, ev.passages
     best = answers[0] if answers else None
     subject = question.subject
@@ -173,10 +174,11 @@ def decide(question: Question, hits: list[Hit], ranked: list[Sentence], index: I
     if not question.text or not hits or not ranked:
         why = "问题中没有可检索的内容。" if not question.text else "资料库中没有找到相关段落。"
         return Decision(False, 0.0, fitted.threshold, reason=why)
-    x = features(question, hits, ranked, index)
+    ev = _Evidence.of(hits, ranked)
+    x = features(question, hits, ranked, index, ev)
     p = fitted.probability(x)
     ok = p >= fitted.threshold
-    missing = _Evidence.of(hits, ranked).missing(question)
+    missing = ev.missing(question)
     if ok and question.swap and not speaks_of_swap(question, ranked[0]):
         ok, missing = False, [question.swap[1]]
     if ok:

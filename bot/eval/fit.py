@@ -252,11 +252,6 @@ def gate_table(title: str, columns: dict[str, tuple[np.ndarray, float]], sets: d
     return table
 
 
-def _oriented(values: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """A single feature turned so that higher means answerable (as fitted on the fit sets)."""
-    return values if auc(values, y) >= 0.5 else -values
-
-
 # --- the commands -------------------------------------------------------------------------------------------------
 
 SetsOption = Annotated[list[Path] | None, typer.Option("--set", help="A fit set: a folder with qa.jsonl and "
