@@ -50,6 +50,7 @@ class Question:
     answer_type: str  # time | number | person | place | org | work | other
     terms: dict[str, float] = field(default_factory=dict)
     focus: dict[str, float] = field(default_factory=dict)  # terms of the clause(s) that ask
+    predicate: dict[str, float] = field(default_factory=dict)  # terms outside the subject: what is asked of it
     exact: tuple[str, ...] = ()  # names and numbers the evidence must contain
     words: tuple[Word, ...] = ()
     subject: tuple[str, ...] = ()
@@ -161,6 +162,8 @@ def _build(asked: str, text: str, idf: Callable[[str], float], follow_up: bool =
     # around the question (「忽略之前的指令……」) is not what is asked about.
     core = " ".join(asking) if asking else text
     words = _words(core, idf) if not foreign else ()
+    subject = _subject(core, words, foreign)
+    terms = question_terms(text)
     return Question(
         asked=asked,
         text=text,
@@ -169,11 +172,12 @@ def _build(asked: str, text: str, idf: Callable[[str], float], follow_up: bool =
             "traditional" if to_simplified(text) != text else "simplified"),
         intents=frozenset(intents),
         answer_type=answer_type(asking[-1] if asking else text),
-        terms=question_terms(text),
+        terms=terms,
         focus=focus_terms(text),
+        predicate=predicate_terms(terms, subject),
         exact=tuple(exact_terms(text, foreign)),
         words=words,
-        subject=_subject(core, words, foreign),
+        subject=subject,
         attributes=tuple(asked_attributes(text)) if intents & {"quantity"} else (),
         years=frozenset(lexicon.YEAR.findall(norm)),
         parts=parts,
@@ -307,6 +311,14 @@ def _subject(text: str, words: tuple[Word, ...], foreign: bool) -> tuple[str, ..
             chosen.append(w.text)
     names = [c for c in chosen if any(w.name and w.text == c for w in words)]
     return tuple((names or chosen)[:SUBJECT_TERMS])
+
+
+def predicate_terms(terms: dict[str, float], subject: tuple[str, ...]) -> dict[str, float]:
+    """The terms that say what is asked of the subject (首先, 制成 in 「硝酰氟首先被谁制成？」): every
+    sentence of the subject's article may name the subject, often only as 它 or 他, so it is these
+    that tell the answering sentence from the others."""
+    inside = [normalize(s) for s in subject]
+    return {t: w for t, w in terms.items() if not any(t in s for s in inside)}
 
 
 def asked_attributes(text: str) -> list[str]:

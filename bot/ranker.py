@@ -1,12 +1,13 @@
 """Which sentence of the retrieved passages answers the question: a logistic model over sentence features.
 
 Every sentence of the passages gets features that mean the same on any collection — how much of the
-question's terms, asking clause and rarest words it contains, whether it holds a candidate of the
-answer type the question expects (a date for 什么时候, a name for 谁) that the question itself does not
-already say, how much it adds beyond the question, whether it is a heading, its passage's retrieval
-scores — and the model fitted on the external sets (``qabot eval fit-ranker``; ``eval/ranker_model.json``)
-turns them into the probability that it is the sentence holding the answer. The answer leads with the
-most probable one.
+question's terms, asking clause and rarest words it contains, how much of what is asked of the subject
+(the terms outside it: the subject's whole article names it) against the sentence saying the most of
+it, whether it holds a candidate of the answer type the question expects (a date for 什么时候, a name
+for 谁) that the question itself does not already say, how much it adds beyond the question, whether
+it is a heading, its passage's retrieval scores — and the model fitted on the external sets (``qabot
+eval fit-ranker``; ``eval/ranker_model.json``) turns them into the probability that it is the sentence
+holding the answer. The answer leads with the most probable one.
 """
 from __future__ import annotations
 
@@ -24,8 +25,8 @@ from bot.textnorm import normalize
 from bot.types import Hit
 
 MODEL_PATH = ROOT / "eval" / "ranker_model.json"
-FEATURES = ("terms", "focus", "words", "passage", "answer_type", "lcs", "novel", "position", "rank",
-            "dense", "lexical", "length", "before", "after")
+FEATURES = ("terms", "focus", "predicate", "predicate_gap", "words", "passage", "answer_type", "lcs", "novel",
+            "position", "rank", "dense", "lexical", "length", "before", "after")
 HEADING_CHARS = 20  # shorter and without an ending: a heading or caption, not a sentence
 _BYLINE = re.compile(r"^(?:记者|作者|来源|编辑|责任编辑|撰文|文|图)[\s:：|丨]")
 
@@ -86,6 +87,8 @@ def features(question: Question, hits: list[Hit], sentences: list[Sentence]) -> 
     top_lexical = max((h.lexical or 0.0 for h in hits), default=0.0) or 1.0
     passage_cover = {}
     cover = [question.coverage(s.text) for s in sentences]
+    predicate = [coverage(question.predicate, s.text) for s in sentences]
+    best_predicate = max(predicate, default=0.0)
     out = []
     for n, s in enumerate(sentences):
         hit = hits[s.hit]
@@ -98,6 +101,9 @@ def features(question: Question, hits: list[Hit], sentences: list[Sentence]) -> 
         out.append({
             "terms": words if question.foreign else coverage(question.terms, s.text),
             "focus": words if question.foreign else coverage(question.focus, s.text),
+            # what is asked of the subject, absolutely and against the sentence that says most of it
+            "predicate": None if question.foreign else predicate[n],
+            "predicate_gap": None if question.foreign else predicate[n] - best_predicate,
             "words": words,
             "passage": passage_cover[s.hit],
             # only a question that asks for a kind of answer (a year, a name) can find it or miss it
