@@ -5,7 +5,8 @@ CPU) with Qwen2.5-Coder-0.5B (``.[local-test]``, which ``scripts/setup.sh --test
 to answer well, but it exercises the whole path — child process, health check, the evidence prompt,
 plain and streamed requests through the ``openai`` provider's client, deaths by SIGKILL and SIGILL,
 the one restart, the provider given up with its cause, the chain's extractive answer with that notice,
-shutdown. They are not skipped: a missing engine or model fails them.
+shutdown, and the child's death with a parent killed by a signal. They are not skipped: a missing engine
+or model fails them.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot import llamacpp, model, ranker, tokens
@@ -219,6 +221,53 @@ def test_server_stops_when_the_app_exits(store: Path) -> None:
     while Path(f"/proc/{child}").exists() and time.monotonic() < deadline:
         time.sleep(0.1)  # reaped by the parent's atexit wait already; /proc may lag a moment
     assert not Path(f"/proc/{child}").exists()
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live llama.cpp child of ours (not gone, not a zombie nobody reaped yet)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z" and b"bot.llamacpp" in command
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_server_dies_with_a_parent_killed_by_a_signal(store: Path, sig: int) -> None:
+    # Started from a thread that then ends, as a Gradio worker thread does: the child must outlive the
+    # thread (it is forked by the spawner thread) but not the process, which no atexit handler can ensure.
+    script = textwrap.dedent(
+        f"""
+        import threading, time
+        from pathlib import Path
+        from bot.config import LocalOptions, Settings
+        from bot.providers import local
+        settings = Settings(store_dir=Path({str(store)!r}), local=LocalOptions(model={SMALL!r}, n_ctx=640))
+        started = []
+        worker = threading.Thread(target=lambda: started.append(local.server(settings)))
+        worker.start()
+        worker.join()
+        print(started[0].process.pid, started[0].base_url, flush=True)
+        time.sleep(600)
+        """
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        pid, base_url = parent.stdout.readline().split()
+        child = int(pid)
+        time.sleep(1.0)  # the thread that asked for the child has ended: the child lives on and answers
+        assert _running(child) and httpx.get(f"{base_url}/models", timeout=10).status_code == 200
+        parent.send_signal(sig)
+        assert parent.wait(timeout=30) == -sig  # died of the signal itself: no Python ran to stop the child
+        deadline = time.monotonic() + 10
+        while _running(child) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _running(child)
+    finally:
+        parent.kill()
+        parent.wait()
 
 
 def test_a_file_llama_cannot_load_fails_fast_with_its_log(tmp_path: Path) -> None:
