@@ -134,6 +134,9 @@ NAME_TAGS = ("nr", "nrfg", "nrt", "ns", "nt", "nz", "eng")
 # Tags of words that carry no topic: pronouns and question words (r), prepositions, conjunctions,
 # particles, adverbs, interjections, onomatopoeia, modal particles.
 FUNCTION_TAGS = ("r", "p", "c", "u", "d", "e", "o", "y")
+# The tag of a clause's first word when it has no subject of its own: a preposition (对AI开发者提了什么要求？
+# 跟人比怎么样？ 比2017年涨了多少？) opens a clause whose subject is the one before it.
+SUBJECTLESS_LEAD_TAGS = ("p",)
 # Tags that make up a name or compound noun when adjacent (青石 + 镇, 莫扎 + 伊斯 + 克).
 NOMINAL_TAGS = ("n", "j", "eng")
 # Tags of the words a noun phrase is made of (移动/vn 支付/v 用户/n): what a refusal names after a subject.
