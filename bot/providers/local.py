@@ -6,7 +6,8 @@ sentences the extractive answer would quote.
   (and slowly: ~1,500 prompt tokens on 2 cores). So it gets only those sentences, numbered as their
   passages (``[n]`` = position in ``hits``), and is asked to say the answer briefly in simplified Chinese
   with ``[n]`` — a prompt of ~300 tokens (``prompts/local_*.txt``). ``bot.citations`` verifies what it
-  writes like any model's answer.
+  writes like any model's answer, and the chain quotes the sentences instead when the answer left out a
+  figure or name they state (``bot.citations.lost_facts``).
 - **Where it runs.** A child process (``python -m bot.llamacpp serve``, which loads the CPU backend of
   the runtime-dispatch build, then runs ``llama_cpp.server``), so a crash cannot take the app with it;
   spoken to through the ``openai`` provider's client and failure handling. It starts on first use on a
@@ -308,9 +309,10 @@ def stop_all() -> None:
         _supervisors.clear()
 
 
-def evidence(inputs: dict[str, Any], limit: int) -> list[Sentence]:
-    """The sentences the extractive answer would quote: the one place this provider asks for them."""
-    return extractive.select(inputs["analysis"], inputs["hits"], inputs["ranked"], limit)
+def evidence(inputs: dict[str, Any], settings: Settings) -> list[Sentence]:
+    """The sentences the extractive answer would quote: what the model reads, and what the chain holds
+    its answer to (``bot.providers.evidence``)."""
+    return extractive.select(inputs["analysis"], inputs["hits"], inputs["ranked"], settings.answer_sentences)
 
 
 def numbered(chosen: list[Sentence], hits: list[Hit], budget: int) -> str:
@@ -359,7 +361,7 @@ def runnable(settings: Settings) -> Runnable:
     values = RunnableLambda(
         lambda x: {
             "question": x["question"],
-            "evidence": numbered(evidence(x, settings.answer_sentences), x["hits"], options.context_tokens),
+            "evidence": numbered(evidence(x, settings), x["hits"], options.context_tokens),
         },
         name="evidence_sentences",
     )
