@@ -28,7 +28,7 @@ import pytest
 from bot import citations, llamacpp, model, ranker, tokens
 from bot.chain import INCOMPLETE_NOTICE, answer
 from bot.config import ROOT, LocalOptions, Settings
-from bot.providers import local
+from bot.providers import extractive, local
 from bot.question import analyse
 from bot.types import Chunk, Hit
 
@@ -130,6 +130,15 @@ def test_the_model_reads_only_the_chosen_sentences_numbered_as_their_passages() 
     assert tokens.count(local.numbered(chosen, hits, 8)) <= 8  # the budget holds: the first line cut to fit
 
 
+def test_a_question_that_asks_what_or_why_is_answered_by_the_quotes_without_the_model(store: Path) -> None:
+    settings = small_settings(store, n_ctx=896)
+    asked = inputs("长江是一条什么样的河流？", HITS)
+    assert asked["analysis"].answer_type == "other"
+    text = "".join(local.runnable(settings).stream(asked))
+    assert text == "".join(extractive.compose(asked["analysis"], HITS, asked["ranked"], settings.answer_sentences))
+    assert local.supervisor(settings).server is None  # no child was started for it
+
+
 @pytest.mark.e2e
 def test_a_local_answer_never_loses_a_figure_or_name_of_its_evidence(settings: Settings) -> None:
     own = settings.model_copy(update={"local": LocalOptions(model=SMALL, n_ctx=1664, timeout=120)})
@@ -173,7 +182,7 @@ def test_a_killed_child_is_restarted_once_then_the_provider_is_given_up(store: P
     second = supervisor.server
     assert second is not None and second.alive() and second.process.pid != first_pid
     # the second death, by SIGILL in the middle of a streamed answer: given up, with the cause and the fix
-    stream = local.runnable(settings).stream(inputs("请详细介绍长江和黄河。", HITS))
+    stream = local.runnable(settings).stream(inputs("长江和黄河分别有多长？请详细介绍。", HITS))
     next(stream)
     _kill(second, signal.SIGILL)
     with pytest.raises(local.LocalUnavailable) as caught:
@@ -225,7 +234,7 @@ def test_server_stops_when_the_app_exits(store: Path) -> None:
         f"""
         from pathlib import Path
         from bot.config import LocalOptions, Settings
-        from bot.providers import local
+        from bot.providers import extractive, local
         settings = Settings(store_dir=Path({str(store)!r}), local=LocalOptions(model={SMALL!r}, n_ctx=512))
         running = local.server(settings)
         print(running.process.pid, flush=True)
@@ -260,7 +269,7 @@ def test_server_dies_with_a_parent_killed_by_a_signal(store: Path, sig: int) -> 
         import threading, time
         from pathlib import Path
         from bot.config import LocalOptions, Settings
-        from bot.providers import local
+        from bot.providers import extractive, local
         settings = Settings(store_dir=Path({str(store)!r}), local=LocalOptions(model={SMALL!r}, n_ctx=640))
         started = []
         worker = threading.Thread(target=lambda: started.append(local.server(settings)))
@@ -330,5 +339,5 @@ def test_qabot_model_check_on_this_cpu(store: Path) -> None:
 def test_answer_length_cap_reaches_llama_cpp(small: Settings) -> None:
     # LangChain would send the cap as max_completion_tokens, which llama.cpp ignores; we send max_tokens.
     capped = small.model_copy(update={"local": small.local.model_copy(update={"max_tokens": 3, "streaming": False})})
-    text = local.runnable(capped).invoke(inputs("请详细介绍长江和黄河。", HITS))
+    text = local.runnable(capped).invoke(inputs("长江和黄河分别有多长？请详细介绍。", HITS))
     assert 0 < len(text) <= 12  # three tokens of Chinese are a few characters, not a paragraph
