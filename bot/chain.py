@@ -22,6 +22,7 @@ from functools import lru_cache
 from bot import citations, collection, gate, lists, llm_rewrite, overview, ranker
 from bot.config import LLM_UNAVAILABLE_NOTICE, REFUSAL, Settings, get_settings
 from bot.evidence import Sentence
+from bot import providers
 from bot.providers import PROVIDERS, get_runnable
 from bot.question import Question, analyse
 from bot.retrieve import Retriever
@@ -29,6 +30,7 @@ from bot.types import Answer, Hit
 
 log = logging.getLogger(__name__)
 UNVERIFIED_NOTICE = "大模型的回答未能在资料中核实，以下为原文摘录。"
+INCOMPLETE_NOTICE = "大模型的回答漏掉了资料中的数字或名称，以下为原文摘录。"
 
 
 class QuestionError(ValueError):
@@ -174,9 +176,14 @@ def _generate(answer: Answer, parts: list[Part], settings: Settings, timings: di
                 answer.notice, draft = getattr(err, "notice", None) or LLM_UNAVAILABLE_NOTICE, ""  # its cause, if it says
         with _timed(timings, "verify"):
             text, cited, refused = citations.build(draft, part.hits, share) if draft else ("", [], False)
+            notice = None
             if not text and not refused:  # nothing the LLM said could be verified (or it failed)
+                notice = UNVERIFIED_NOTICE
+            elif text and not refused and _lost_facts(answer.provider, settings, part, text):
+                notice = INCOMPLETE_NOTICE
+            if notice is not None:
                 if answer.provider != "extractive" and answer.notice is None:
-                    answer.notice = UNVERIFIED_NOTICE
+                    answer.notice = notice
                 text, cited, refused = citations.build(get_runnable("extractive", settings).invoke(part.inputs()),
                                                        part.hits, share)
         built.append((part.not_said() if refused or not text else text, cited))
@@ -187,6 +194,19 @@ def _generate(answer: Answer, parts: list[Part], settings: Settings, timings: di
     else:
         first = next(p for p in parts if p.decision.answerable)
         answer.emphasis = ranker.answer_span(first.question, answer.text)
+
+
+def _lost_facts(provider: str, settings: Settings, part: Part, text: str) -> bool:
+    """Whether the verified answer of a provider that writes from chosen sentences left out a figure or
+    name they state (the 400万 of 「从400万迅速上升到530多万」): the quoted sentences then answer instead,
+    since an answer shorter than its evidence should lose words, never facts."""
+    given = providers.evidence(provider, settings, part.inputs())
+    if not given:
+        return False
+    lost = citations.lost_facts(text, [s.text for s in given], part.question.text)
+    if lost:
+        log.info("%s answer to %r left out %s; quoting its evidence", provider, part.question.text, lost)
+    return bool(lost)
 
 
 def answer(question: str, history: Sequence[tuple[str, str]] | None = None, *, provider: str | None = None,

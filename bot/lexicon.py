@@ -120,6 +120,8 @@ ANSWER_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
 EXACT = re.compile(r"[a-z0-9](?:[a-z0-9.+\-/%]*[a-z0-9%+])?(?:年|月|日|个|家|种|倍|亿|万|人|天)?")
 EXACT_SUFFIXES = "年月日个家种倍亿万人天"
 YEAR = re.compile(r"(?:1[0-9]|20)\d\d(?=年)")
+# A rank (全球第二, 第3名): a fact an answer must not drop, though no digit may say it.
+ORDINAL = re.compile(r"第[一二三四五六七八九十百千万\d]+")
 # A figure, also when written in words (上万张, 数十家, 三倍多, 十分之一).
 FIGURE = re.compile(
     r"\d|[一二三四五六七八九十百千万亿两数几上]+(?:个|家|倍|成|年|种|人|天|张|块|台|位|名|件|次|条|项|篇|款|颗|辆|座|米|公里|岁|元|吨|平方)"
@@ -134,6 +136,9 @@ NAME_TAGS = ("nr", "nrfg", "nrt", "ns", "nt", "nz", "eng")
 # Tags of words that carry no topic: pronouns and question words (r), prepositions, conjunctions,
 # particles, adverbs, interjections, onomatopoeia, modal particles.
 FUNCTION_TAGS = ("r", "p", "c", "u", "d", "e", "o", "y")
+# The tag of a clause's first word when it has no subject of its own: a preposition (对AI开发者提了什么要求？
+# 跟人比怎么样？ 比2017年涨了多少？) opens a clause whose subject is the one before it.
+SUBJECTLESS_LEAD_TAGS = ("p",)
 # Tags that make up a name or compound noun when adjacent (青石 + 镇, 莫扎 + 伊斯 + 克).
 NOMINAL_TAGS = ("n", "j", "eng")
 # Tags of the words a noun phrase is made of (移动/vn 支付/v 用户/n): what a refusal names after a subject.

@@ -6,7 +6,8 @@ GGML's runtime CPU dispatch: the CPU code is compiled once per CPU generation in
 (``libggml-cpu-haswell.so`` … ``-sapphirerapids.so``), each scoring itself against this CPU's CPUID,
 and the best one that runs here is loaded at start (AMX only when asked for, see :func:`best`).
 llama-cpp-python does not load those libraries itself, so the child process starts here: ``python -m bot.llamacpp serve ARGS`` loads the CPU backend, refuses with the reason a build that
-needs a feature this CPU lacks, then runs ``llama_cpp.server`` with ARGS.
+needs a feature this CPU lacks, then runs ``llama_cpp.server`` with ARGS. With ``--parent-pid PID``
+it first binds its life to that process's (:func:`die_with_parent`).
 
 ``python -m bot.llamacpp info`` prints the build's features as JSON, in a process of its own so that a
 build this CPU cannot run never takes the caller down (``qabot model check``).
@@ -16,8 +17,10 @@ from __future__ import annotations
 import argparse
 import ctypes
 import json
+import os
 import re
 import runpy
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -26,6 +29,8 @@ from pathlib import Path
 REBUILD_AVX2 = "QABOT_LLAMA_BUILD=avx2 QABOT_LOCAL=1 bash scripts/setup.sh"
 MISSING_FEATURES_EXIT = 3  # the child's exit code when this CPU lacks what the build needs
 AMX_VARIANTS = ("sapphirerapids",)  # the dispatch build's CPU libraries that use AMX
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when the thread that started it ends
+PARENT_GONE_EXIT = 4  # the child's exit code when its parent was gone before it could bind itself to it
 
 # llama.cpp's names for the x86 features it was compiled with → the /proc/cpuinfo flag each one needs
 CPU_FLAGS = {
@@ -141,6 +146,24 @@ def _info() -> None:
     print(json.dumps({"system_info": info, "loaded": loaded, "scores": scores()}))
 
 
+def die_with_parent(parent: int) -> None:
+    """Be killed by the kernel the moment the process that started us ends, however it ends.
+
+    The app's ``atexit`` stops the child on a normal exit, but a SIGTERM with the default handler, a
+    SIGKILL or a crash runs no Python at all, and the server would be left holding its 1 GB model and
+    its port. ``PR_SET_PDEATHSIG`` fires when the *thread* that forked us ends, so the parent starts us
+    from a thread that lives as long as it does (``bot.providers.local.spawn``). SIGKILL, not SIGTERM:
+    nobody is left to wait for a graceful shutdown, and uvicorn's would wait for the generation in
+    progress. Set here rather than in a ``preexec_fn``, which is unsafe in a threaded parent; the parent
+    may have died before this line, hence the check of who our parent is now."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent:
+        print(f"qabot: the parent process {parent} ended before llama.cpp started; exiting", flush=True)
+        sys.exit(PARENT_GONE_EXIT)
+
+
 def _serve(args: list[str], variant: str | None) -> None:
     loaded = load_cpu_backend(variant)
     import llama_cpp
@@ -159,7 +182,10 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bot.llamacpp")
     parser.add_argument("command", choices=["info", "serve"])
     parser.add_argument("--cpu-variant", help="serve: this CPU library of a runtime-dispatch build (e.g. haswell)")
+    parser.add_argument("--parent-pid", type=int, help="serve: die with this process (see die_with_parent)")
     known, server_args = parser.parse_known_args(argv)
+    if known.parent_pid is not None:
+        die_with_parent(known.parent_pid)
     if known.command == "info":
         _info()
     else:

@@ -195,14 +195,23 @@ def _segments(text: str) -> list[str]:
 
 
 def _standalone_parts(asking: list[str]) -> list[str]:
-    """Each asking segment as a question of its own; one that points back (「他是谁？他做了什么？」) is read
-    with the segment before it, as a follow-up is read with the turn before it."""
+    """Each asking segment as a question of its own; one that points back (「他是谁？他做了什么？」) or has
+    no subject of its own (「美国白宫是什么时候发布AI监管令的？对AI开发者提了什么要求？」: who asks, of which
+    order, is said before) is read with the segment before it, as a follow-up is read with the turn before
+    it. Asked alone, such a part is answered from whatever other article speaks of AI developers."""
     from bot import rewrite
 
     parts: list[str] = []
     for i, segment in enumerate(asking):
-        parts.append(rewrite.condense(segment, [(asking[i - 1], "")]) if i and is_follow_up(segment) else segment)
+        reads_on = i and (is_follow_up(segment) or _subjectless(segment))
+        parts.append(rewrite.substitute(segment.strip(), asking[i - 1]).text if reads_on else segment)
     return parts
+
+
+def _subjectless(segment: str) -> bool:
+    """Whether a later part of a question opens without a subject (with a preposition: 对…, 跟…, 比…)."""
+    words = tagged(normalize(segment))
+    return bool(words) and words[0][1].startswith(lexicon.SUBJECTLESS_LEAD_TAGS)
 
 
 def is_foreign(text: str) -> bool:

@@ -1,5 +1,5 @@
 """Verification of drafts against passages — the guard that makes every quote verbatim."""
-from bot.citations import build, split_claims
+from bot.citations import build, lost_facts, split_claims, stated_facts
 from bot.config import REFUSAL
 from bot.types import Chunk, Hit
 
@@ -74,3 +74,16 @@ def test_paraphrase_may_not_bring_in_a_name_from_elsewhere_in_the_collection():
     moved = "科大讯飞和百度发布了基于昇腾生态的飞星一号大模型算力平台。[2]"
     assert build(moved, hits())[1], "without collection statistics the paraphrase check alone passes it"
     assert build(moved, hits(), lambda w: share(w, 0.0)) == ("", [], False)
+
+
+def test_a_shortened_answer_that_drops_a_figure_or_name_of_its_evidence_is_caught():
+    evidence = ["刘聪透露,从5月6日至今,生态开发者数量从400万迅速上升到530多万,增速是去年同期的三倍多。"]
+    asked = "星火大模型的生态开发者现在有多少人?"
+    assert "400万" in stated_facts(evidence[0], asked) and "刘聪" in stated_facts(evidence[0], asked)
+    assert "400万" in lost_facts("生态开发者现在有530多万人。[1]", evidence, asked)
+    assert lost_facts("刘聪说,5月6日以来开发者从400万上升到530多万。[1]", evidence, asked) == []
+    # a rank is a fact though no digit says it; what the question already says need not be repeated
+    ranked = ["2022年我国算力总规模达到每秒180E,据说排名在美国之后居全球第二。"]
+    assert lost_facts("2022年我国算力总规模达到每秒180E。[1]", ranked, "2022年中国算力超过美国了吗?") == ["第二"]
+    # the answer's [n] markers are no figures: 「[1]」 does not state the 1 of 1.8万
+    assert lost_facts("算力总规模很大。[1]", ["算力总规模为1.8万京次。"], "算力总规模是多少?") == ["1.8万"]

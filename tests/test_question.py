@@ -106,6 +106,15 @@ def test_multi_part_questions_are_split_and_a_part_that_points_back_is_made_stan
     assert {w.text for w in single.words} >= {"算力", "规模"} and "指令" not in {w.text for w in single.words}
 
 
+def test_a_part_that_opens_without_a_subject_is_read_with_the_part_before_it():
+    # asked alone, 「对AI开发者提了什么要求？」 was answered from another article's AI developers
+    q = analyse("美国白宫是什么时候发布AI监管令的？对AI开发者提了什么要求？")
+    assert [p.answer_type for p in q.parts] == ["time", "other"]
+    assert q.parts[1].text == "美国白宫是什么时候发布AI监管令的？ 对AI开发者提了什么要求？"
+    own = analyse("讯飞星火V3.0跟ChatGPT比怎么样？刘庆峰下一步的目标是什么？")
+    assert own.parts[1].text == "刘庆峰下一步的目标是什么？"  # it names its own subject: it stands alone
+
+
 def test_markup_and_nothing_to_search_for():
     assert analyse("2022年我国算力总规模是多少？<script>alert(1)</script>").text == "2022年我国算力总规模是多少？"
     assert analyse("🤖🤖🤖").text == "" and analyse("？？？。。。").rewritten is None
