@@ -149,3 +149,29 @@ def test_eval_articles_answers_from_an_index_of_exactly_those_articles(tmp_path,
 def test_eval_articles_must_be_a_folder(tmp_path, env):
     run = qabot(env, "eval", "--articles", str(tmp_path / "nope"), "--out", str(tmp_path / "o"))
     assert run.returncode == 2 and "not a folder" in run.stderr
+
+
+def test_figure_miss_drops_only_the_sentences_giving_the_figure(tmp_path):
+    from bot.eval.squad import build
+
+    doc = ("长桥水库", ["长桥水库位于北江上游，于1972年建成。水库的总库容为3.6亿立方米。库区盛产鳙鱼。",
+                      "水库大坝高48米，是当地最高的土坝。"],
+           [("长桥水库的总库容是多少？", "3.6亿立方米"), ("长桥水库大坝有多高？", "48米"),
+            ("长桥水库盛产什么鱼？", "鳙鱼")])
+    data = [{"title": doc[0], "paragraphs": [
+        {"context": c, "qas": [{"id": f"q{i}", "question": q, "answers": [{"text": a, "answer_start": c.find(a)}]}
+                               for i, (q, a) in enumerate(doc[2]) if a in c]} for c in doc[1]]}]
+    source = tmp_path / "squad.json"
+    source.write_text(json.dumps({"version": "test", "data": data}, ensure_ascii=False), encoding="utf-8")
+    record = build(source, tmp_path / "set", docs=1, answerable=3, unanswerable=0, seed=0, figure_miss=1)
+    assert record["figure_miss"] == 1
+    (article,) = (tmp_path / "set" / "articles").iterdir()
+    text = article.read_text(encoding="utf-8")
+    items = load(tmp_path / "set" / "qa.jsonl")
+    (missed,) = [i for i in items if not i.answerable]
+    gone = dict((q, a) for q, a in doc[2])[missed.question]
+    assert gone not in text and "长桥水库" in text  # the subject is there, the figure is not
+    assert "盛产鳙鱼" in text  # sentences not giving it are kept
+    for item in items:
+        if item.answerable:  # what stays answerable still has its answer
+            assert item.key_facts[0][0] in text and item.question != missed.question

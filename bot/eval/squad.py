@@ -12,6 +12,9 @@ Sampling is seeded and written down (``OUT/import.json``), so anyone can rebuild
 - answerable items: at most ``PER_DOC`` questions of each indexed document, ``answerable`` in all;
 - unanswerable items: one question of each left-out document; with ``near_miss``, also questions whose
   answering paragraph was dropped from their (indexed) document — the hardest kind: the subject is there;
+  with ``figure_miss``, questions asking for a figure whose document lost only the sentences stating it
+  (what is counted and its subject are still there, the figure is not: 「V3.0有多少参数？」 of an article
+  that never gives the count);
 - ``key_facts``: one fact, the gold answer's distinct spellings; ``evidence``: the sentence around the
   first answer span; ``type``: ``number`` when the answer has a digit, ``traditional`` for a
   traditional-script question, else ``fact``.
@@ -54,10 +57,14 @@ class SquadDoc:
     paragraphs: tuple[str, ...]
     questions: tuple[Question, ...]
 
-    def text(self, without: int | None = None) -> str:
-        """The article file: its title line, then its paragraphs (but ``without``), a blank line between."""
+    def text(self, without: int | None = None, drop: tuple[str, ...] = ()) -> str:
+        """The article file: its title line, then its paragraphs (but ``without``, and without the
+        sentences that say any of ``drop``), a blank line between."""
         kept = [p for i, p in enumerate(self.paragraphs) if i != without]
-        return "\n\n".join((self.title, *kept)) + "\n"
+        if drop:
+            kept = ["".join(p[c.start : c.end] for c in sentences(p) if not any(d in p[c.start : c.end] for d in drop))
+                    for p in kept]
+        return "\n\n".join((self.title, *(p for p in kept if p.strip()))) + "\n"
 
 
 def read(path: Path) -> list[SquadDoc]:
@@ -114,6 +121,13 @@ def evidence(question: Question) -> str:
     return question.context[spans[0].start : spans[-1].end]
 
 
+def _asks_figure(question: Question) -> bool:
+    """A question asking how many / how much whose gold answer is a number."""
+    from bot.question import answer_type
+
+    return answer_type(question.question) == "number" and bool(re.search(r"\d", question.answers[0]))
+
+
 def _file_name(n: int, title: str) -> str:
     slug = _UNSAFE.sub("_", title).strip("_")[:40]
     return f"{n:04d}_{slug or 'doc'}.txt"
@@ -135,12 +149,14 @@ def _item(question: Question, source: str | None) -> dict[str, Any]:
 
 
 def build(path: Path, out: Path, *, docs: int, answerable: int, unanswerable: int, seed: int,
-          exclude: set[str] | None = None, near_miss: int = 0) -> dict[str, Any]:
+          exclude: set[str] | None = None, near_miss: int = 0, figure_miss: int = 0) -> dict[str, Any]:
     """Write ``out/articles/*.txt``, ``out/qa.jsonl`` and ``out/import.json``; return the import record.
     ``exclude``: question ids (as in the file) never to use, e.g. those of another set built from it.
     ``near_miss``: indexed documents of several paragraphs that lose the paragraph answering one of
     their questions, which becomes unanswerable with its own article in the index (the subject is
-    there, the answer is not) — when the answer is nowhere else in what is kept."""
+    there, the answer is not) — when the answer is nowhere else in what is kept. ``figure_miss``: indexed
+    documents that lose the sentences giving the answer of one of their questions that asks for a figure
+    (a number answer), which becomes unanswerable the same way."""
     exclude = exclude or set()
     pool = read(path)
     rng = random.Random(seed)
@@ -163,15 +179,28 @@ def build(path: Path, out: Path, *, docs: int, answerable: int, unanswerable: in
             if not any(key(a) in kept for a in q.answers):
                 removed[i] = q
                 break
-    names = {}
+    unstated: dict[int, Question] = {}
+    for i in indexed:
+        if len(unstated) >= figure_miss or i in removed:
+            continue
+        asking = [q for q in pool[i].questions if q.id not in exclude and _asks_figure(q)]
+        for q in rng.sample(asking, len(asking)):
+            kept = key(pool[i].text(drop=q.answers))
+            if not any(key(a) in kept for a in q.answers) and kept != key(pool[i].text()):
+                unstated[i] = q
+                break
+    names, texts = {}, {}
     for n, i in enumerate(sorted(indexed), 1):
         names[i] = _file_name(n, pool[i].title)
         without = removed[i].paragraph if i in removed else None
-        (articles / names[i]).write_text(pool[i].text(without), encoding="utf-8")
+        texts[i] = pool[i].text(without, unstated[i].answers if i in unstated else ())
+        (articles / names[i]).write_text(texts[i], encoding="utf-8")
     candidates = []
     for i in indexed:
         gone = removed[i].paragraph if i in removed else None
-        usable = [q for q in pool[i].questions if q.id not in exclude and q.paragraph != gone]
+        kept = key(texts[i])
+        usable = [q for q in pool[i].questions if q.id not in exclude and q.paragraph != gone
+                  and (i not in unstated or (q is not unstated[i] and any(key(a) in kept for a in q.answers)))]
         candidates += [(i, q) for q in rng.sample(usable, min(PER_DOC, len(usable)))]
     rng.shuffle(candidates)
     items = [_item(q, names[i]) for i, q in candidates[:answerable]]
@@ -179,14 +208,14 @@ def build(path: Path, out: Path, *, docs: int, answerable: int, unanswerable: in
         usable = [q for q in pool[i].questions if q.id not in exclude]
         if usable:
             items.append(_item(rng.choice(usable), None))
-    items += [_item(q, None) for q in removed.values()]
+    items += [_item(q, None) for q in (*removed.values(), *unstated.values())]
     rng.shuffle(items)
     (out / "qa.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in items), encoding="utf-8")
     record = {
         "source": path.name,
         "source_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         "seed": seed, "docs": docs, "answerable": answerable, "unanswerable": unanswerable,
-        "excluded_questions": len(exclude), "near_miss": len(removed),
+        "excluded_questions": len(exclude), "near_miss": len(removed), "figure_miss": len(unstated),
         "items": len(items), "answerable_items": sum(r["type"] != "unanswerable" for r in items),
         "articles": len(names),
     }
