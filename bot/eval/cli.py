@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from bot.eval import fit, squad
+from bot.config import get_settings
+from bot.eval import fit, squad, translate
 from bot.eval.dataset import DatasetError, load
 from bot.eval.run import eval_command
 
@@ -30,6 +31,8 @@ def import_squad(
                                                             "used again (repeatable).")] = None,
     near_miss: Annotated[int, typer.Option(help="Indexed documents that lose the paragraph answering one of their "
                                                 "questions, which becomes unanswerable.")] = 0,
+    figure_miss: Annotated[int, typer.Option(help="Indexed documents that lose the sentences giving the figure one "
+                                                  "of their questions asks for, which becomes unanswerable.")] = 0,
 ) -> None:
     """Turn a SQuAD-format set into an eval set that brings its own articles (use with --articles)."""
     skip: set[str] = set()
@@ -37,12 +40,28 @@ def import_squad(
         for path in exclude or []:
             skip |= {item.id for item in load(path)}
         record = squad.build(file, out, docs=docs, answerable=answerable, unanswerable=unanswerable, seed=seed,
-                             exclude=skip, near_miss=near_miss)
+                             exclude=skip, near_miss=near_miss, figure_miss=figure_miss)
     except (squad.SquadError, DatasetError) as err:
         console.print(str(err), style="red", markup=False)
         raise typer.Exit(2) from None
     console.print(json.dumps(record, ensure_ascii=False), markup=False)
     console.print(f"run it: qabot eval --dataset {out / 'qa.jsonl'} --articles {out / 'articles'}", markup=False)
+
+
+@eval_app.command("translate")
+def translate_command(
+    source: Annotated[Path, typer.Argument(help="An eval set folder with qa.jsonl and articles/.")],
+    out: Annotated[Path, typer.Argument(help="Folder for the English qa.jsonl (beside the source: its "
+                                             "articles/ is a link to the source's).")],
+    limit: Annotated[int | None, typer.Option(help="Translate only the first N questions.")] = None,
+) -> None:
+    """The set's questions translated into English by the bundled local model (see bot.eval.translate)."""
+    try:
+        written = translate.translate_set(source, out, get_settings(), limit)
+    except DatasetError as err:
+        console.print(str(err), style="red", markup=False)
+        raise typer.Exit(2) from None
+    console.print(f"{written} questions written to {out / 'qa.jsonl'}", markup=False)
 
 
 eval_app.command("fit-ranker")(fit.fit_ranker_command)
