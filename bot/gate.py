@@ -4,7 +4,8 @@ A retriever always returns *something*. Whether that something answers is decide
 over features that mean the same on five articles or on a hundred thousand chunks: how much of the
 question's IDF weight the best passages (with their titles) and the best sentence hold, whether the
 question's subject is there at all, whether the best sentences hold the kind of answer asked for (a
-date, a figure, a name), how close the best passage is by meaning (cosine) and by words (BM25 as a share
+date, a figure, a name), how close the best passage is by meaning (cosine; an English question's,
+whose cosines to Chinese passages all sit lower, raised by the measured gap) and by words (BM25 as a share
 of the question's own best possible score), how far the best stands out, whether exact names and
 numbers of the question are missing, whether the year asked and the year stated differ, and the
 sentence ranker's confidence. The weights and the threshold are fitted on the external sets (``qabot
@@ -110,8 +111,10 @@ class _Evidence:
 
 
 def features(question: Question, hits: list[Hit], ranked: list[Sentence], index: Index,
-             ev: _Evidence | None = None) -> dict[str, float | None]:
-    """The gate's features for these passages (see module doc); ``ev``: their evidence, if already cut."""
+             ev: _Evidence | None = None, foreign_shift: float = 0.0) -> dict[str, float | None]:
+    """The gate's features for these passages (see module doc); ``ev``: their evidence, if already cut;
+    ``foreign_shift``: how much lower an English question's cosines sit than the same question's in
+    Chinese (measured by ``qabot eval fit-gate`` on translated questions), added back to its cosine."""
     ev = ev or _Evidence.of(hits, ranked)
     answers, article, passages = ev.answers, ev.article, ev.passages
     best = answers[0] if answers else None
@@ -132,7 +135,7 @@ def features(question: Question, hits: list[Hit], ranked: list[Sentence], index:
         "subject": 1.0 - len(question.missing_subject(article)) / len(subject) if subject and best else float(bool(best)),
         "answer_type": None if question.answer_type == "other" else float(any(has_answer_type(question, s.text)
                                                                                 for s in answers)),
-        "dense": dense[0] if dense else 0.0,
+        "dense": (dense[0] + (foreign_shift if question.foreign else 0.0)) if dense else 0.0,
         "dense_margin": dense[0] - dense[1] if len(dense) > 1 else 0.0,
         # BM25 cannot match a question in another language: not observed, not counted against it
         "lexical": None if question.foreign else (top_lexical / ceiling if ceiling else 0.0),
@@ -175,14 +178,20 @@ def decide(question: Question, hits: list[Hit], ranked: list[Sentence], index: I
         why = "问题中没有可检索的内容。" if not question.text else "资料库中没有找到相关段落。"
         return Decision(False, 0.0, fitted.threshold, reason=why)
     ev = _Evidence.of(hits, ranked)
-    x = features(question, hits, ranked, index, ev)
+    x = features(question, hits, ranked, index, ev, float(fitted.about.get("foreign_dense_shift", 0.0)))
     p = fitted.probability(x)
     ok = p >= fitted.threshold
     missing = ev.missing(question)
     if ok and question.swap and not speaks_of_swap(question, ranked[0]):
         ok, missing = False, [question.swap[1]]
+    # An English question is answered from a sentence that holds one of its words in some rendering: its
+    # cosine alone cannot tell an off-topic question (or a shell command) from a real one (bot.bridge).
+    unfound = ok and question.foreign and not x["sentence"]
+    ok = ok and not unfound
     if ok:
         reason = ""
+    elif unfound:
+        reason = "最相关的句子里没有问题中的任何词语（英文问题按其中文译法查找）。"
     elif missing:
         reason = f"资料中没有提到「{'、'.join(missing)}」。"
     else:

@@ -75,7 +75,8 @@ INTENTS: dict[str, re.Pattern[str]] = {
     # an answer from each of several articles
     "across": re.compile(r"分别|各自|对比|比较|区别|异同|都.{0,6}(?:怎么|哪些|什么)|\bcompare\b|\bdifference\b"),
     # a figure
-    "quantity": re.compile(r"多少|几[个年月天倍种家成次岁名位]|多大|多高|多快|多久|多长|多重|多远|比例|占比|百分之|how (?:many|much|long|old)"),
+    "quantity": re.compile(r"多少|几[个年月天倍种家成次岁名位]|多大|多高|多快|多久|多长|多重|多远|多深|多宽|多厚|多粗|比例|占比|百分之"
+                           r"|how (?:many|much|long|old|far|tall|deep|high|big|large|heavy|wide)"),
     # reads on only with the conversation before it (「那美国呢？」, 「他还说了什么？」)
     "follow_up": re.compile(
         r"^(?:那|那么|还有|另外|此外|他|她|它|他们|她们|其|这|该|and\b|what about|how about|also)"
@@ -147,7 +148,7 @@ PHRASE_TAGS = ("n", "v", "a", "j", "eng")
 # How many X: measure words and verbs between 多少 and what is counted (多少个参数, 营收是多少).
 MEASURES = set("个块种家位件名项条台张次")
 COPULAS = {"是", "有", "为", "达", "到底", "大概", "大约", "起来", "共", "一共", "总共", "了", "会", "能"}
-COUNT_ASKS = {"多少", "几", "多大", "多久", "多长", "多高"}
+COUNT_ASKS = {"多少", "几", "多大", "多久", "多长", "多高", "多深", "多宽", "多厚", "多重", "多远"}
 # How a sentence may state a figure for what is asked, when it does not use the question's word.
 _MONEY = r"\d[\d.,]*\s*[万亿]?(?:美元|元|欧元|英镑|日元)|成本|投入|资金|价格|售价|费用"
 FIGURE_FORMS: dict[str, str] = {

@@ -337,9 +337,12 @@ def asked_attributes(text: str) -> list[str]:
 
     words = [w for w in jieba.lcut(normalize(text)) if w.strip()]
     merged: list[str] = []
-    for w in words:  # jieba cuts 多大 as 多 / 大
-        if merged and merged[-1] == "多" and w == "大":
-            merged[-1] = "多大"
+    for w in words:  # jieba cuts 多大 as 多 / 大, and keeps 有多深 whole
+        lead = next((c for c in lexicon.COPULAS if w.startswith(c) and w[len(c):] in lexicon.COUNT_ASKS), None)
+        if lead:
+            merged += [lead, w[len(lead):]]
+        elif merged and merged[-1] == "多" and "多" + w in lexicon.COUNT_ASKS:
+            merged[-1] = "多" + w
         else:
             merged.append(w)
     found: list[str] = []

@@ -79,3 +79,13 @@ def test_unobservable_features_count_as_average() -> None:
     model = logit.Logit(("a", "b"), (0.5, 0.5), (1.0, 1.0), (2.0, -1.0), 0.0)
     assert model.contributions({"a": None, "b": 1.5}) == {"a": 0.0, "b": -1.0}
     assert model.probability({"a": float("nan"), "b": 0.5}) == 0.5
+
+
+def test_how_deep_asks_for_a_figure_and_the_gate_sees_none_is_given(kb: Settings) -> None:
+    """多深, 多宽 ask for a figure like 多少: the gate's feature sees that the sentences give none for 湖水
+    (how much it weighs is the fit's to say: the external sets hardly teach it)."""
+    given = answer("云帆科技现有多少名员工？", settings=kb)
+    assert not given.refused and "1350" in given.text.split("[1]")[0]
+    assert given.gate["features"]["figure_missing"] == 0.0
+    unsaid = answer("白沙湖的湖水有多深？", settings=kb)
+    assert unsaid.gate["features"]["figure_missing"] == 1.0

@@ -24,3 +24,13 @@ $qabot eval import-squad "$drcd" $out/drcd-ci --docs 40 --answerable 50 --unansw
 # near misses: documents that lost the paragraph answering one of their questions (the subject is there)
 $qabot eval import-squad "$drcd" $out/drcd-near --docs 120 --answerable 80 --unanswerable 0 --near-miss 80 --seed 3 \
     --exclude $out/drcd/qa.jsonl --exclude $out/drcd-fit/qa.jsonl --exclude $out/drcd-ci/qa.jsonl
+# figure near misses: documents that lost only the sentences giving the figure one of their questions asks for
+$qabot eval import-squad "$drcd" $out/drcd-figure --docs 160 --answerable 60 --unanswerable 0 --figure-miss 120 --seed 4 \
+    --exclude $out/drcd/qa.jsonl --exclude $out/drcd-fit/qa.jsonl --exclude $out/drcd-ci/qa.jsonl --exclude $out/drcd-near/qa.jsonl
+$qabot eval import-squad "$cmrc" $out/cmrc-figure --docs 250 --answerable 60 --unanswerable 0 --figure-miss 120 --seed 4 \
+    --exclude $out/cmrc/qa.jsonl --exclude $out/cmrc-fit/qa.jsonl --exclude $out/cmrc-ci/qa.jsonl
+# English questions (the bundled local model translates; QABOT_LOCAL=1 bash scripts/setup.sh installs it)
+$qabot eval translate $out/cmrc-fit $out/cmrc-fit-en
+$qabot eval translate $out/drcd-fit $out/drcd-fit-en --limit 250
+$qabot eval translate $out/cmrc $out/cmrc-en
+$qabot eval translate $out/drcd $out/drcd-en
