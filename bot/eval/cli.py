@@ -57,11 +57,12 @@ def translate_command(
 ) -> None:
     """The set's questions translated into English by the bundled local model (see bot.eval.translate)."""
     try:
-        written = translate.translate_set(source, out, get_settings(), limit)
+        written, skipped = translate.translate_set(source, out, get_settings(), limit)
     except DatasetError as err:
         console.print(str(err), style="red", markup=False)
         raise typer.Exit(2) from None
-    console.print(f"{written} questions written to {out / 'qa.jsonl'}", markup=False)
+    console.print(f"{written} questions written to {out / 'qa.jsonl'}; {skipped} replies were not English and were "
+                  "left out", markup=False)
 
 
 eval_app.command("fit-ranker")(fit.fit_ranker_command)

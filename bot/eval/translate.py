@@ -11,39 +11,45 @@ users' English is: the set records each question's Chinese original beside it.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from bot.config import Settings
 from bot.eval.dataset import load
 
 
-def translate_set(source: Path, out: Path, settings: Settings, limit: int | None = None) -> int:
+_ENGLISH = re.compile(r"[A-Za-z]{3}")  # a reply without one English word did not translate (it answered)
+
+
+def translate_set(source: Path, out: Path, settings: Settings, limit: int | None = None) -> tuple[int, int]:
     """Write ``out/qa.jsonl`` (the questions of ``source/qa.jsonl`` in English) and ``out/articles``
-    (a link to ``source/articles``); return the number of questions written."""
+    (a link to ``source/articles``); return (questions written, replies skipped for not being English:
+    a small model sometimes answers the question instead of translating it)."""
     from bot import llamacpp, model
 
+    load(source / "qa.jsonl")  # a broken set fails here, before the model is loaded
     llamacpp.load_cpu_backend()
     from llama_cpp import Llama
 
     llm = Llama(model_path=str(model.resolve(settings)), n_ctx=512, n_threads=settings.local.threads, verbose=False)
     instruction = (settings.prompts_dir / "translate_question.txt").read_text(encoding="utf-8").strip()
     rows = [json.loads(line) for line in (source / "qa.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
-    load(source / "qa.jsonl")  # a broken set fails here, before any translation
     out.mkdir(parents=True, exist_ok=True)
     link = out / "articles"
     if not link.exists():
         link.symlink_to(Path("..") / source.name / "articles")
-    written = 0
+    written = skipped = 0
     with (out / "qa.jsonl").open("w", encoding="utf-8") as f:
         for row in rows[:limit]:
             reply = llm.create_chat_completion(
                 messages=[{"role": "system", "content": instruction}, {"role": "user", "content": row["question"]}],
                 max_tokens=64, temperature=0)
             english = (reply["choices"][0]["message"]["content"] or "").strip().splitlines()
-            if not english or not english[0].strip():
+            if not english or not _ENGLISH.search(english[0]):
+                skipped += 1
                 continue
             kind = "fact" if row["type"] == "traditional" else row["type"]  # the script was the question's
             f.write(json.dumps({**row, "id": f"{row['id']}-en", "question": english[0].strip(), "type": kind,
                                 "translated_from": row["question"]}, ensure_ascii=False) + "\n")
             written += 1
-    return written
+    return written, skipped
