@@ -175,3 +175,21 @@ def test_figure_miss_drops_only_the_sentences_giving_the_figure(tmp_path):
     for item in items:
         if item.answerable:  # what stays answerable still has its answer
             assert item.key_facts[0][0] in text and item.question != missed.question
+
+
+def test_articles_store_uses_the_configured_stores_local_model(tmp_path):
+    """An eval store of its own must not hide the bundled model the configured store holds (one joined
+    copy per eval set, or none found), and an extractive run must not join one."""
+    from bot import model
+    from bot.config import LocalOptions, Settings
+    from bot.eval.run import articles_settings
+
+    (tmp_path / "articles").mkdir()
+    (tmp_path / "articles" / "a.txt").write_text("青石镇\n\n青石镇始建于1368年。\n", encoding="utf-8")
+    settings = Settings(store_dir=tmp_path / "store", local=LocalOptions(model="qwen2.5-coder-0.5b"))
+    assert articles_settings(settings, tmp_path / "articles").local.model_path is None  # nothing joined yet
+    assert not (tmp_path / "store" / "models").exists()
+    fetched = model.fetch(settings=settings)
+    own = articles_settings(settings, tmp_path / "articles")
+    assert own.local.model_path == fetched and own.store_dir != settings.store_dir
+    assert model.resolve(own) == fetched

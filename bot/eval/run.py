@@ -68,6 +68,7 @@ def articles_settings(settings: Settings, articles: Path) -> Settings:
     """Settings whose index holds exactly the files of ``articles``: a store of its own under
     ``store/eval/``, named by the folder and its files' contents, so it is reused while they are
     unchanged and a changed folder gets a fresh one (the stale one is removed)."""
+    from bot import model
     from bot.store import article_files
 
     folder = articles.resolve()
@@ -81,7 +82,19 @@ def articles_settings(settings: Settings, articles: Path) -> Settings:
     for stale in home.glob(f"{prefix}-*"):
         if stale.name != name:
             shutil.rmtree(stale, ignore_errors=True)
-    return settings.model_copy(update={"articles_dir": folder, "store_dir": home / name, "collection": f"eval-{name}"})
+    local = settings.local
+    if local.model_path is None:  # the bundled local model stays where the configured store keeps it
+        local = local.model_copy(update={"model_path": model.fetch(settings=settings)}) if _fetched(settings) else local
+    return settings.model_copy(update={"articles_dir": folder, "store_dir": home / name, "collection": f"eval-{name}",
+                                       "local": local})
+
+
+def _fetched(settings: Settings) -> bool:
+    """Whether the configured store already holds the bundled local model (joining it is the local
+    provider's first use, not an eval's: an extractive run must not pay for it)."""
+    from bot import model
+
+    return (settings.store_dir / "models" / model.bundled(settings.local.model).file_name).is_file()
 
 
 def ask_all(items: list[Item], provider: str, settings: Settings) -> list[tuple[Answer, float, str | None]]:
