@@ -5,9 +5,9 @@ over features that mean the same on five articles or on a hundred thousand chunk
 question's IDF weight the best passages (with their titles) and the best sentence hold, whether the
 question's subject is there at all, whether the best sentences hold the kind of answer asked for (a
 date, a figure, a name), how close the best passage is by meaning (cosine; an English question's,
-whose cosines to Chinese passages all sit lower, raised by the measured gap) and by words (BM25 as a share
-of the question's own best possible score), how far the best stands out, whether exact names and
-numbers of the question are missing, whether the year asked and the year stated differ, and the
+whose cosines to Chinese passages all sit lower, raised by the measured gap) and by words (BM25 as a
+share of the question's own best possible score), how far the best stands out, whether exact names
+and numbers of the question are missing, whether the year asked and the year stated differ, and the
 sentence ranker's confidence. The weights and the threshold are fitted on the external sets (``qabot
 eval fit-gate``) and committed as data (``eval/gate_model.json``); the threshold is the one that keeps
 false refusals at the fitted target.
