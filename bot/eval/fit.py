@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated
 
@@ -28,8 +28,9 @@ from rich.table import Table
 
 from bot import gate, logit, ranker
 from bot.config import ROOT, Settings, get_settings
+from bot.types import Answer
 from bot.eval.dataset import Item, load
-from bot.eval.metrics import fact_stated, holds, key
+from bot.eval.metrics import holds, key, score_item
 from bot.eval.run import display, articles_settings
 
 console = Console(stderr=True, soft_wrap=True)
@@ -187,26 +188,19 @@ def top1(groups: list[Ranked], score: Callable[[np.ndarray], np.ndarray]) -> flo
 
 
 def answers_at(groups: list[Ranked], model: logit.Logit, ratio: float) -> tuple[float, float, float]:
-    """(key-fact recall, first sentence holds a fact, median characters) of the extractive factoid
-    answer — the best sentence, and the next of its article when it scores ``ratio`` of the best."""
-    recalls, firsts, lengths = [], [], []
+    """(key-fact recall, first sentence holds a fact, median characters) of the extractive answers the
+    ranker ``model`` with second-sentence ``ratio`` gives: composed by the provider itself and scored by
+    the eval's own metrics, as users would see them (continuations and ``[n]`` markers included)."""
+    from bot.providers import extractive
+
+    scores = []
     for g in groups:
-        probs = np.array([model.probability(dict(zip(ranker.FEATURES, row))) for row in g.x])
-        order = list(np.argsort(-probs))
-        if not order:
-            continue
-        chosen = [order[0]]
-        source = g.case.hits[g.sentences[order[0]].hit].chunk.source
-        second = next((i for i in order[1:] if g.case.hits[g.sentences[i].hit].chunk.source == source), None)
-        if second is not None and probs[second] >= ratio * probs[order[0]]:
-            chosen.append(second)
-        texts = [g.sentences[i].text for i in chosen]
-        answer, first = key("".join(texts)), key(texts[0])
-        facts = g.case.item.key_facts
-        recalls.append(sum(fact_stated(answer, f) for f in facts) / len(facts))
-        firsts.append(float(any(fact_stated(first, f) for f in facts)))
-        lengths.append(sum(len(t) + 3 for t in texts))
-    return float(np.mean(recalls)), float(np.mean(firsts)), float(np.median(lengths))
+        probs = [model.probability(dict(zip(ranker.FEATURES, row))) for row in g.x]
+        ranked = sorted((replace(s, score=p) for s, p in zip(g.sentences, probs)), key=lambda s: -s.score)
+        text = "".join(extractive.compose(g.case.question, g.case.hits, ranked, get_settings().answer_sentences, ratio))
+        scores.append(score_item(g.case.item, Answer(g.case.item.question, text, False, "extractive"), lambda _: None))
+    return (float(np.mean([s.key_fact_recall for s in scores])), float(np.mean([s.answer_first for s in scores])),
+            float(np.median([s.answer_chars for s in scores])))
 
 
 def gate_rows(all_cases: list[Case], foreign_shift: float = 0.0) -> tuple[np.ndarray, np.ndarray]:

@@ -30,8 +30,12 @@ ADJACENT = 3  # characters between two sentences that still follow each other (s
 SEVERAL = frozenset({"list", "across"})  # intents whose answers quote several sentences
 
 
-def select(question: Question, hits: list[Hit], ranked: list[Sentence], limit: int) -> list[Sentence]:
-    """The sentences of the answer, in the order they are quoted (see module doc)."""
+def select(question: Question, hits: list[Hit], ranked: list[Sentence], limit: int,
+           ratio: float | None = None) -> list[Sentence]:
+    """The sentences of the answer, in the order they are quoted (see module doc). ``ratio``: how close
+    to the best another sentence must score to be quoted too (default: the fitted ``second_ratio``;
+    ``qabot eval fit-ranker`` tries others)."""
+    ratio = ranker.second_ratio() if ratio is None else ratio
     if question.asks("overview"):
         return overview.key_sentences(question, hits, limit + 1)
     answers = ranked  # titles, headings and bylines are not candidates (bot.ranker.candidates)
@@ -40,24 +44,24 @@ def select(question: Question, hits: list[Hit], ranked: list[Sentence], limit: i
     if not question.intents & SEVERAL:
         chosen = answers[:1]
         second = next((s for s in answers[1:] if hits[s.hit].chunk.source == hits[answers[0].hit].chunk.source), None)
-        if second is not None and second.score >= ranker.second_ratio() * answers[0].score:
+        if second is not None and second.score >= ratio * answers[0].score:
             chosen.append(second)
         return chosen + _continuations(chosen, hits, room=1, listing=False)
-    return _several(question, hits, answers, limit + 2)
+    return _several(question, hits, answers, limit + 2, ratio)
 
 
-def _several(question: Question, hits: list[Hit], answers: list[Sentence], limit: int) -> list[Sentence]:
+def _several(question: Question, hits: list[Hit], answers: list[Sentence], limit: int, ratio: float) -> list[Sentence]:
     """Greedy: the best sentence, then those that add question terms not yet covered while they stay
     within reach of the best; from each article that speaks of it well enough when the question asks
     across articles; then the continuations and list items of the chosen ones, in document order."""
     top = answers[0].score
     sources = {hits[answers[0].hit].chunk.source}
     if question.asks("across"):
-        sources |= {hits[s.hit].chunk.source for s in answers if s.score >= ranker.second_ratio() * top}
+        sources |= {hits[s.hit].chunk.source for s in answers if s.score >= ratio * top}
     covered: set[str] = set()
     chosen: list[Sentence] = []
     for sentence in answers:
-        if len(chosen) >= limit or sentence.score < ranker.second_ratio() ** 2 * top:
+        if len(chosen) >= limit or sentence.score < ratio ** 2 * top:
             break
         if hits[sentence.hit].chunk.source not in sources:
             continue
@@ -127,9 +131,10 @@ def _article_sentences(hits: list[Hit], source: str) -> list[Sentence]:
     return [replace(s, hit=mine[s.hit]) for s in chunk_sentences([hits[i].chunk for i in mine])]
 
 
-def compose(question: Question, hits: list[Hit], ranked: list[Sentence], limit: int) -> Iterator[str]:
+def compose(question: Question, hits: list[Hit], ranked: list[Sentence], limit: int,
+            ratio: float | None = None) -> Iterator[str]:
     """The answer, one sentence at a time: chosen sentences in simplified script, each with its ``[n]``."""
-    for sentence in select(question, hits, ranked, limit):
+    for sentence in select(question, hits, ranked, limit, ratio):
         text = to_simplified(sentence.text).strip()
         if text[-1] not in lexicon.ENDS:
             text += "。"
