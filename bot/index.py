@@ -81,7 +81,7 @@ class Index:
     def __init__(self, settings: Settings | None = None, embeddings: Embeddings | None = None) -> None:
         self.settings = settings or get_settings()
         model_path = str(self.settings.embed_model_path) if self.settings.embed_model_path else None
-        self.embeddings = embeddings or E5Embeddings(model_path, self.settings.embed_threads)
+        self.embeddings = embeddings or E5Embeddings(model_path, self.settings.embed_threads, self.settings.embed_cache)
         self._function = E5ChromaFunction(model_path, self.settings.embed_threads)
         self._client = _client(self.settings)
         self._open()

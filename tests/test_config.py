@@ -66,3 +66,8 @@ def test_every_flat_name_readme_documents_is_read() -> None:
 
 def test_settings_stay_hashable_for_the_per_settings_caches() -> None:
     assert hash(Settings()) == hash(Settings())
+
+
+def test_an_empty_embed_cache_turns_the_cache_off(monkeypatch) -> None:
+    monkeypatch.setenv("BOT_EMBED_CACHE", "")
+    assert Settings().embed_cache is None

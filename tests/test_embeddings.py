@@ -32,3 +32,20 @@ def test_wait_policy_is_set_before_the_engine_loads(env: dict[str, str], expecte
                          timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stdout.split("\n")[-2] == expected
+
+
+def test_passage_cache_returns_the_vectors_it_would_compute_and_skips_the_engine(tmp_path, monkeypatch) -> None:
+    import bot.embeddings as embeddings
+
+    texts = ["北京大学创建于1898年。", "算力", "北京大学创建于1898年。"]
+    cached = E5Embeddings(cache=tmp_path / "vectors.sqlite3")
+    first = cached.embed_passages(texts)
+    assert np.array_equal(first, E5Embeddings().embed_passages(texts))  # same as without a cache, in order
+    calls: list[list[str]] = []
+    real = embeddings._encode
+    monkeypatch.setattr(embeddings, "_encode", lambda t, **kw: calls.append(t) or real(t, **kw))
+    again = E5Embeddings(cache=tmp_path / "vectors.sqlite3").embed_passages(texts[::-1] + ["新的一句。"])
+    assert calls == [["新的一句。"]]  # only the unseen text reached the engine
+    assert np.array_equal(again[:3], first[::-1])
+    other = E5Embeddings("/nonexistent/other-model.bin", cache=tmp_path / "vectors.sqlite3").cache
+    assert other.get(texts[:1]) == [None]  # another model's vectors are never reused
