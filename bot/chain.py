@@ -23,7 +23,7 @@ from bot import citations, collection, gate, lists, llm_rewrite, overview, ranke
 from bot.config import LLM_UNAVAILABLE_NOTICE, REFUSAL, Settings, get_settings
 from bot.evidence import Sentence
 from bot import providers
-from bot.providers import PROVIDERS, get_runnable
+from bot.providers import PROVIDERS, extractive, get_runnable
 from bot.question import Question, analyse
 from bot.retrieve import Retriever
 from bot.types import Answer, Hit
@@ -102,6 +102,22 @@ def prepare(question: Question, index: Retriever, k: int, timings: dict[str, flo
     return Part(question, hits, ranked, decision)
 
 
+def _unrepeated(parts: list[Part], settings: Settings) -> list[Part]:
+    """A part does not quote again what an earlier part's answer quotes (「它叫什么？能干啥？」 both find
+    the sentence naming it first): it answers from its next best sentences, when it has any."""
+
+    quoted: set[tuple[str, int]] = set()
+    for part in parts:
+        if not part.decision.answerable:
+            continue
+        fresh = [s for s in part.ranked if (part.hits[s.hit].chunk.source, s.start) not in quoted]
+        if fresh and len(fresh) < len(part.ranked):
+            part.ranked = fresh
+        chosen = extractive.select(part.question, part.hits, part.ranked, settings.answer_sentences)
+        quoted |= {(part.hits[s.hit].chunk.source, s.start) for s in chosen}
+    return parts
+
+
 def stream(question: str, history: Sequence[tuple[str, str]] | None = None, *, provider: str | None = None,
            k: int | None = None, settings: Settings | None = None) -> Iterator[str | Answer]:
     """Pieces of the draft answer as the provider produces them, then the final verified ``Answer``.
@@ -123,7 +139,7 @@ def stream(question: str, history: Sequence[tuple[str, str]] | None = None, *, p
     if collection.wanted(analysed):
         yield from _collection(text, analysed, index, name, settings, timings, started)
         return
-    parts = [prepare(p, index, k or settings.k, timings) for p in analysed.parts or (analysed,)]
+    parts = _unrepeated([prepare(p, index, k or settings.k, timings) for p in analysed.parts or (analysed,)], settings)
     answer = Answer(question=text, rewritten=analysed.rewritten, text=REFUSAL, refused=True, provider=name,
                     retrieved=[h for p in parts for h in p.hits], timings_ms=timings,
                     gate=parts[0].decision.to_dict() if len(parts) == 1 else None)

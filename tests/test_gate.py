@@ -75,6 +75,13 @@ def test_a_multi_part_question_answers_the_part_it_can_and_says_which_it_cannot(
     assert all(c.source == "qingshi.txt" for c in result.citations)
 
 
+def test_a_later_part_does_not_quote_again_what_an_earlier_part_quoted(kb: Settings) -> None:
+    """Both parts find the sentence saying what the lake is first; the second answers from its next best."""
+    result = answer("白沙湖是什么湖？湖里有什么鱼？", settings=kb)
+    assert result.text.count("高原湖泊") == 1 and "裸鲤" in result.text, result.text
+    assert [c.n for c in result.citations] == [1, 2]
+
+
 def test_unobservable_features_count_as_average() -> None:
     model = logit.Logit(("a", "b"), (0.5, 0.5), (1.0, 1.0), (2.0, -1.0), 0.0)
     assert model.contributions({"a": None, "b": 1.5}) == {"a": 0.0, "b": -1.0}
