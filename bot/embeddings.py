@@ -57,6 +57,12 @@ def _encode(texts: list[str], *, query: bool, model_path: str | None, threads: i
     return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 
 
+@lru_cache(maxsize=64)
+def _query_vector(text: str, model_path: str | None, threads: int) -> np.ndarray:
+    """A question is embedded once: retrieval searches with it, then the sentence ranker compares it."""
+    return _encode([text], query=True, model_path=model_path, threads=threads)[0]
+
+
 class PassageCache:
     """Passage vectors already computed, by model and text, in one SQLite file shared by every store of
     the machine: re-indexing an edited collection, a second deployment of the same articles or the eval
@@ -104,7 +110,7 @@ class E5Embeddings(Embeddings):
         return self.embed_passages(texts).tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        return self.embed_queries([text])[0].tolist()
+        return _query_vector(text, self.model_path, self.threads).tolist()
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         texts = list(texts)

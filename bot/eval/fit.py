@@ -177,7 +177,7 @@ def ranker_groups(all_cases: list[Case]) -> list[Ranked]:
         found = ranker.candidates(case.hits)
         gold = np.array([_is_gold(s.text, case.item) for s in found], dtype=float)
         if gold.any():
-            x = _matrix(ranker.features(case.question, case.hits, found), ranker.FEATURES)
+            x = _matrix(ranker.features(case.question, case.hits, found, case.index.similarity), ranker.FEATURES)
             out.append(Ranked(case, found, x, gold))
     return out
 
@@ -207,7 +207,7 @@ def gate_rows(all_cases: list[Case], foreign_shift: float = 0.0) -> tuple[np.nda
     """Gate features and labels (answerable or not), one row per question."""
     rows, labels = [], []
     for case in all_cases:
-        ranked = ranker.rank(case.question, case.hits) if case.hits else []
+        ranked = ranker.rank(case.question, case.hits, similarity=case.index.similarity) if case.hits else []
         x = (gate.features(case.question, case.hits, ranked, case.index, foreign_shift=foreign_shift) if ranked
              else dict.fromkeys(gate.FEATURES, 0.0))
         rows.append(x)
