@@ -91,11 +91,11 @@ def prepare(question: Question, index: Retriever, k: int, timings: dict[str, flo
     with _timed(timings, "retrieve"):
         hits = index.search(question.text, k) if question.text else []
     with _timed(timings, "gate"):
-        ranked = ranker.rank(question, hits) if hits else []
+        ranked = ranker.rank(question, hits, similarity=index.similarity) if hits else []
         decision = gate.decide(question, hits, ranked, index)
     if decision.answerable and question.asks("overview"):  # the gist, not the lines that repeat the question
         hits = overview.expand(question, hits, index.article(hits[0].chunk.source), k)
-        ranked = ranker.rank(question, hits)
+        ranked = ranker.rank(question, hits, similarity=index.similarity)
     elif decision.answerable and question.asks("list"):  # items far apart (其一 … 其二 …): their passages too
         best = [(hits[s.hit].chunk.source, s.start, s.text) for s in ranked[: gate.TOP_SENTENCES + 2]]
         hits = lists.complete(hits, best, index.article)
@@ -103,19 +103,27 @@ def prepare(question: Question, index: Retriever, k: int, timings: dict[str, flo
 
 
 def _unrepeated(parts: list[Part], settings: Settings) -> list[Part]:
-    """A part does not quote again what an earlier part's answer quotes (「它叫什么？能干啥？」 both find
-    the sentence naming it first): it answers from its next best sentences, when it has any."""
-
+    """The parts to answer, none quoting again what an earlier part's answer quotes. A part whose best
+    sentence is already quoted is answered by it (「Medline收录了多少种期刊？每年新增多少条记录？」: one
+    sentence says both) and adds nothing, unless another sentence of its own scores nearly as well
+    (the fitted second-sentence ratio): 「白沙湖是什么湖？湖里有什么鱼？」 answers the fish from the next one."""
     quoted: set[tuple[str, int]] = set()
+    answering = []
     for part in parts:
         if not part.decision.answerable:
+            answering.append(part)
             continue
-        fresh = [s for s in part.ranked if (part.hits[s.hit].chunk.source, s.start) not in quoted]
-        if fresh and len(fresh) < len(part.ranked):
+        def seen(s: Sentence, part: Part = part) -> bool:
+            return (part.hits[s.hit].chunk.source, s.start) in quoted
+        if part.ranked and seen(part.ranked[0]):
+            fresh = [s for s in part.ranked if not seen(s)]
+            if not fresh or fresh[0].score < ranker.second_ratio() * part.ranked[0].score:
+                continue
             part.ranked = fresh
+        answering.append(part)
         chosen = extractive.select(part.question, part.hits, part.ranked, settings.answer_sentences)
         quoted |= {(part.hits[s.hit].chunk.source, s.start) for s in chosen}
-    return parts
+    return answering
 
 
 def stream(question: str, history: Sequence[tuple[str, str]] | None = None, *, provider: str | None = None,
@@ -139,7 +147,7 @@ def stream(question: str, history: Sequence[tuple[str, str]] | None = None, *, p
     if collection.wanted(analysed):
         yield from _collection(text, analysed, index, name, settings, timings, started)
         return
-    parts = _unrepeated([prepare(p, index, k or settings.k, timings) for p in analysed.parts or (analysed,)], settings)
+    parts = [prepare(p, index, k or settings.k, timings) for p in analysed.parts or (analysed,)]
     answer = Answer(question=text, rewritten=analysed.rewritten, text=REFUSAL, refused=True, provider=name,
                     retrieved=[h for p in parts for h in p.hits], timings_ms=timings,
                     gate=parts[0].decision.to_dict() if len(parts) == 1 else None)
@@ -152,7 +160,7 @@ def stream(question: str, history: Sequence[tuple[str, str]] | None = None, *, p
             answer.text = parts[0].not_said()  # 「那美国呢？」: say what the articles lack, not just that they lack it
         yield answer.text
     else:
-        yield from _generate(answer, parts, settings, timings, index.share)
+        yield from _generate(answer, _unrepeated(parts, settings), settings, timings, index.share)
     timings["total"] = (time.perf_counter() - started) * 1000
     yield answer
 
@@ -192,10 +200,13 @@ def _generate(answer: Answer, parts: list[Part], settings: Settings, timings: di
                 answer.notice, draft = getattr(err, "notice", None) or LLM_UNAVAILABLE_NOTICE, ""  # its cause, if it says
         with _timed(timings, "verify"):
             text, cited, refused = citations.build(draft, part.hits, share) if draft else ("", [], False)
+            given = [s.text for s in providers.evidence(answer.provider, settings, part.inputs()) or []]
+            if text and not refused and given:  # a bare 88% copied from its sentence reads as its clause
+                text = citations.widen(text, given)
             notice = None
             if not text and not refused:  # nothing the LLM said could be verified (or it failed)
                 notice = UNVERIFIED_NOTICE
-            elif text and not refused and _lost_facts(answer.provider, settings, part, text):
+            elif text and not refused and _lost_facts(part, text, given):
                 notice = INCOMPLETE_NOTICE
             if notice is not None:
                 if answer.provider != "extractive" and answer.notice is None:
@@ -212,16 +223,13 @@ def _generate(answer: Answer, parts: list[Part], settings: Settings, timings: di
         answer.emphasis = ranker.answer_span(first.question, answer.text)
 
 
-def _lost_facts(provider: str, settings: Settings, part: Part, text: str) -> bool:
-    """Whether the verified answer of a provider that writes from chosen sentences left out a figure or
-    name they state (the 400万 of 「从400万迅速上升到530多万」): the quoted sentences then answer instead,
-    since an answer shorter than its evidence should lose words, never facts."""
-    given = providers.evidence(provider, settings, part.inputs())
-    if not given:
-        return False
-    lost = citations.lost_facts(text, [s.text for s in given], part.question.text)
+def _lost_facts(part: Part, text: str, given: list[str]) -> bool:
+    """Whether the verified answer of a provider that writes from chosen sentences (``given``) left out a
+    figure or name they state (the 400万 of 「从400万迅速上升到530多万」): the quoted sentences then
+    answer instead, since an answer shorter than its evidence should lose words, never facts."""
+    lost = citations.lost_facts(text, given, part.question) if given else []
     if lost:
-        log.info("%s answer to %r left out %s; quoting its evidence", provider, part.question.text, lost)
+        log.info("answer to %r left out %s; quoting its evidence", part.question.text, lost)
     return bool(lost)
 
 

@@ -2,7 +2,7 @@
 
 Each sentence of the draft must be supported by a passage it cites: its text found verbatim in the
 passage (after normalisation, so a simplified sentence matches a traditional source), or — for an LLM's
-paraphrase — a passage sentence covering most of its terms and containing every number it states. The
+paraphrase — a passage sentence covering most of its terms and containing every number and rank it states. The
 quote attached is the passage's own text, cut from the cleaned document. A paraphrase must also not
 bring in a name the collection uses elsewhere (a noun rare in the collection and missing from the passage):
 "Sora是百度推出的" covers most of "OpenAI推出了…Sora" but moves the tool to another company. A sentence
@@ -25,10 +25,10 @@ from jieba import posseg
 from bot.chunk import sentences
 from bot.config import REFUSAL
 from bot.evidence import coverage
-from bot import lexicon
+from bot import lexicon, ranker
 from bot.lexicon import ENDS
-from bot.question import question_terms, tagged
-from bot.textnorm import normalize
+from bot.question import Question, question_terms, tagged
+from bot.textnorm import normalize, to_simplified
 from bot.types import Citation, Hit
 
 _MARKS = re.compile(r"((?:\s*\[\d+\])+)")
@@ -90,11 +90,12 @@ def locate(claim: str, hit: Hit, share: Callable[[str], float] = lambda _: 0.0) 
         return None  # a name from elsewhere in the collection: the paraphrase mixes sources up
     terms = question_terms(claim)
     numbers = set(_NUMBER.findall(normalize(claim)))
+    ranks = set(lexicon.ORDINAL.findall(normalize(claim)))
     best: tuple[int, int, float] | None = None
     for span in sentences(chunk):
         text = chunk[span.start : span.end]
-        if numbers - set(_NUMBER.findall(normalize(text))):
-            continue  # a figure the passage does not state is never "supported"
+        if numbers - set(_NUMBER.findall(normalize(text))) or ranks - set(lexicon.ORDINAL.findall(normalize(text))):
+            continue  # a figure or rank the passage does not state is never "supported" (共26道题 → 第26道题)
         score = coverage(terms, text)
         if score >= MIN_SUPPORT and (best is None or score > best[2]):
             best = (span.start, span.end, score)
@@ -125,6 +126,28 @@ def build(draft: str, hits: list[Hit], share: Callable[[str], float] = lambda _:
     if not out:
         return "", [], False
     return "".join(out), citations, False
+
+
+def widen(answer: str, evidence: list[str]) -> str:
+    """The verified ``answer`` with each sentence that is only a piece of a clause of its ``evidence`` (a
+    small model copies the bare 88% or 1,750米) given as that whole clause, in simplified script — 「GPT-4的
+    正确率高达88%。」, 「生长于海拔1,750米的地区。」 — so that it reads as a sentence and says what the
+    figure is of. Still verbatim source text; the markers stay."""
+    out = []
+    for claim in split_claims(answer):
+        text, piece = claim.text, normalize(_strip_end(claim.text))
+        for sentence in evidence:
+            norm = normalize(sentence)
+            at = norm.find(piece) if piece else -1
+            if at < 0:
+                continue
+            start, end = ranker.clause_of(norm, at)[0], ranker.clause_of(norm, at + len(piece) - 1)[1]
+            if end - start > len(piece):
+                text = to_simplified(sentence[start:end].strip())
+                text += "" if text[-1:] in ENDS else "。"
+            break
+        out.append(text + "".join(f"[{n + 1}]" for n in claim.cited))
+    return "".join(out)
 
 
 def merge(parts: list[tuple[str, list[Citation]]]) -> tuple[str, list[Citation]]:
@@ -165,15 +188,25 @@ def stated_facts(text: str, asked: str) -> set[str]:
     norm, question = normalize(text), normalize(asked)
     found = {t for t in lexicon.EXACT.findall(norm) if len(t) > 1 or t.isdigit()}
     found |= set(lexicon.ORDINAL.findall(norm)) | set(lexicon.WORK.findall(norm))
-    found |= {w for w, tag in tagged(norm) if len(w) >= 2 and tag.startswith(_ENTITY_TAGS)}
+    words = tagged(norm)
+    # jieba's dictionary knows 高达 only as a person's name: a "name" right before a figure (高达88%) is
+    # the verb of the amount, not somebody
+    found |= {w for i, (w, tag) in enumerate(words) if len(w) >= 2 and tag.startswith(_ENTITY_TAGS)
+              and not (i + 1 < len(words) and words[i + 1][0][:1].isdigit())}
     return {f for f in found if f not in question}
 
 
-def lost_facts(answer: str, evidence: list[str], asked: str) -> list[str]:
+def lost_facts(answer: str, evidence: list[str], question: Question) -> list[str]:
     """The facts (:func:`stated_facts`) of the ``evidence`` sentences that the verified ``answer`` does
-    not state, in the order the sentences give them; its ``[n]`` markers are no figures."""
+    not state, in the order the sentences give them; its ``[n]`` markers are no figures. For a factoid
+    (:attr:`Question.asks_one`) only the facts of each sentence's clause that says most of the question
+    count: asked GPT-4's score, 「GPT-3.5的正确率为58%，GPT-4的正确率高达88%」 needs 88% only."""
     said = normalize(_MARK.sub("", answer))
     lost: list[str] = []
     for sentence in evidence:
-        lost += sorted(f for f in stated_facts(sentence, asked) if f not in said and f not in lost)
+        found = ranker.answer_candidate(question, sentence) if question.asks_one else None
+        if found is not None:  # the clause that holds the answer (normalising keeps every offset)
+            start, end = ranker.clause_of(normalize(sentence), found[0])
+            sentence = sentence[start:end]
+        lost += sorted(f for f in stated_facts(sentence, question.text) if f not in said and f not in lost)
     return lost

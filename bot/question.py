@@ -67,6 +67,12 @@ class Question:
     def asks(self, intent: str) -> bool:
         return intent in self.intents
 
+    @property
+    def asks_one(self) -> bool:
+        """A factoid: one answer of a known kind (a figure, a date, a name), not a list, a gist, an
+        answer per article or several parts."""
+        return self.answer_type != "other" and not self.intents & {"list", "across", "overview"} and not self.parts
+
     def coverage(self, text: str) -> float:
         """Share of the question's word weight that ``text`` contains (English words: in any of their
         Chinese renderings, see ``bot.bridge``). 0 when the question has no content words."""

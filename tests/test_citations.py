@@ -1,6 +1,7 @@
 """Verification of drafts against passages — the guard that makes every quote verbatim."""
-from bot.citations import build, lost_facts, split_claims, stated_facts
+from bot.citations import build, lost_facts, split_claims, stated_facts, widen
 from bot.config import REFUSAL
+from bot.question import analyse
 from bot.types import Chunk, Hit
 
 TEXT_A = "2022年我国算力总规模达到每秒180E,据说排名在美国之后居全球第二。据非官方统计,美、中两国的算力占全球算力的60%左右。"
@@ -80,10 +81,38 @@ def test_a_shortened_answer_that_drops_a_figure_or_name_of_its_evidence_is_caugh
     evidence = ["刘聪透露,从5月6日至今,生态开发者数量从400万迅速上升到530多万,增速是去年同期的三倍多。"]
     asked = "星火大模型的生态开发者现在有多少人?"
     assert "400万" in stated_facts(evidence[0], asked) and "刘聪" in stated_facts(evidence[0], asked)
-    assert "400万" in lost_facts("生态开发者现在有530多万人。[1]", evidence, asked)
-    assert lost_facts("刘聪说,5月6日以来开发者从400万上升到530多万。[1]", evidence, asked) == []
+    assert "400万" in lost_facts("生态开发者现在有530多万人。[1]", evidence, analyse(asked))
+    assert lost_facts("刘聪说,5月6日以来开发者从400万上升到530多万。[1]", evidence, analyse(asked)) == []
     # a rank is a fact though no digit says it; what the question already says need not be repeated
     ranked = ["2022年我国算力总规模达到每秒180E,据说排名在美国之后居全球第二。"]
-    assert lost_facts("2022年我国算力总规模达到每秒180E。[1]", ranked, "2022年中国算力超过美国了吗?") == ["第二"]
+    assert lost_facts("2022年我国算力总规模达到每秒180E。[1]", ranked, analyse("2022年中国算力超过美国了吗?")) == ["第二"]
     # the answer's [n] markers are no figures: 「[1]」 does not state the 1 of 1.8万
-    assert lost_facts("算力总规模很大。[1]", ["算力总规模为1.8万京次。"], "算力总规模是多少?") == ["1.8万"]
+    assert lost_facts("算力总规模很大。[1]", ["算力总规模为1.8万京次。"], analyse("算力总规模是多少?")) == ["1.8万"]
+
+
+def test_a_factoid_answer_needs_the_facts_of_the_clause_that_answers_not_of_the_others():
+    evidence = ["有人挑选4类经典测试任务共26道题目,做了一个测试,GPT-3.5的正确率为58%,GPT-4的正确率高达88%,"
+                "高于应试人类62%的平均正确率。"]
+    asked = analyse("GPT-4在那个26道题的理性思维测试里正确率是多少?")
+    assert asked.asks_one
+    assert lost_facts("GPT-4的正确率是88%。[1]", evidence, asked) == []
+    assert lost_facts("GPT-4的正确率很高。[1]", evidence, asked) == ["88%"]
+    # a question that is no factoid keeps every fact of its evidence
+    assert "58%" in lost_facts("GPT-4的正确率是88%。[1]", evidence, analyse("这个测试的结果怎么样?"))
+
+
+def test_a_paraphrase_stating_a_rank_its_passage_does_not_is_not_supported():
+    text = "理性思维测试共26道题目,GPT-4的正确率高达88%。"
+    passage = [Hit(Chunk("c", "c.txt", "丙", text, 0, len(text)), 1.0, 1)]
+    assert build("GPT-4在这个26道题的测试里正确率是88%。[1]", passage)[1]
+    assert build("GPT-4在第26道题的测试里正确率是88%。[1]", passage) == ("", [], False)
+
+
+def test_a_bare_piece_copied_from_a_clause_is_given_as_the_clause():
+    evidence = ["有人挑选4类经典测试任务共26道题目,做了一个测试,GPT-3.5的正确率为58%,GPT-4的正确率高达88%,"
+                "高于应试人类62%的平均正确率。", "分布於老撾，生長於海拔1,750米的地區，一般生長在路旁。"]
+    assert widen("88%[1]", evidence) == "GPT-4的正确率高达88%。[1]"
+    assert widen("1,750米[2]", evidence) == "生长于海拔1,750米的地区。[2]"  # simplified, like every answer
+    whole = "GPT-4的正确率高达88%。[1]"
+    assert widen(whole, evidence) == whole  # already the clause
+    assert widen("测试很难。[1]", evidence) == "测试很难。[1]"  # not a piece of the evidence: as written

@@ -82,6 +82,13 @@ def test_a_later_part_does_not_quote_again_what_an_earlier_part_quoted(kb: Setti
     assert [c.n for c in result.citations] == [1, 2]
 
 
+def test_a_part_the_earlier_quote_already_answers_adds_nothing(kb: Settings) -> None:
+    """One sentence says both the bridges' number and the longest: the second part quotes nothing else."""
+    result = answer("青石镇的拱桥共有几座？最长的是哪座？", settings=kb)
+    assert result.text == "镇上的拱桥共有七座，其中最长的是望月桥，长四十二米。[1]"
+    assert [p["refused"] for p in result.parts] == [False, False]
+
+
 def test_unobservable_features_count_as_average() -> None:
     model = logit.Logit(("a", "b"), (0.5, 0.5), (1.0, 1.0), (2.0, -1.0), 0.0)
     assert model.contributions({"a": None, "b": 1.5}) == {"a": 0.0, "b": -1.0}

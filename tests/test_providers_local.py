@@ -148,7 +148,7 @@ def test_a_local_answer_never_loses_a_figure_or_name_of_its_evidence(settings: S
         quoted = answer(question, settings=own)  # the extractive answer: its quotes are the model's evidence
         result = answer(question, settings=own, provider="local")
         assert result.provider == "local" and not result.refused and result.citations
-        assert citations.lost_facts(result.text, [c.quote for c in quoted.citations], question) == []
+        assert citations.lost_facts(result.text, [c.quote for c in quoted.citations], analyse(question)) == []
         if result.notice == INCOMPLETE_NOTICE:  # the model's answer dropped one: the quotes stand instead
             assert result.text == quoted.text
             completed += 1
