@@ -110,19 +110,18 @@ def _unrepeated(parts: list[Part], settings: Settings) -> list[Part]:
     quoted: set[tuple[str, int]] = set()
     answering = []
     for part in parts:
-        if not part.decision.answerable:
-            answering.append(part)
-            continue
-        def seen(s: Sentence, part: Part = part) -> bool:
-            return (part.hits[s.hit].chunk.source, s.start) in quoted
-        if part.ranked and seen(part.ranked[0]):
-            fresh = [s for s in part.ranked if not seen(s)]
-            if not fresh or fresh[0].score < ranker.second_ratio() * part.ranked[0].score:
+        if part.decision.answerable and part.ranked:
+            where = {id(s): (part.hits[s.hit].chunk.source, s.start) for s in part.ranked}
+            fresh = [s for s in part.ranked if where[id(s)] not in quoted]
+            if fresh and fresh[0] is not part.ranked[0]:
+                if fresh[0].score < ranker.second_ratio() * part.ranked[0].score:
+                    continue  # the earlier quote answers it
+                part.ranked = fresh
+            elif not fresh:
                 continue
-            part.ranked = fresh
+            chosen = extractive.select(part.question, part.hits, part.ranked, settings.answer_sentences)
+            quoted |= {(part.hits[s.hit].chunk.source, s.start) for s in chosen}
         answering.append(part)
-        chosen = extractive.select(part.question, part.hits, part.ranked, settings.answer_sentences)
-        quoted |= {(part.hits[s.hit].chunk.source, s.start) for s in chosen}
     return answering
 
 

