@@ -103,9 +103,9 @@ def prepare(question: Question, index: Retriever, k: int, timings: dict[str, flo
 
 
 def _unrepeated(parts: list[Part], settings: Settings) -> list[Part]:
-    """The parts to answer, none quoting again what an earlier part's answer quotes. A part whose best
-    sentence is already quoted is answered by it (「Medline收录了多少种期刊？每年新增多少条记录？」: one
-    sentence says both) and adds nothing, unless another sentence of its own scores nearly as well
+    """The parts the quotes answer, none quoting again what an earlier part's answer quotes. A part
+    whose best sentence is already quoted is answered by it (「Medline收录了多少种期刊？每年新增多少条记录？」:
+    one sentence says both) and adds nothing, unless another sentence of its own scores nearly as well
     (the fitted second-sentence ratio): 「白沙湖是什么湖？湖里有什么鱼？」 answers the fish from the next one."""
     quoted: set[tuple[str, int]] = set()
     answering = []
@@ -159,7 +159,9 @@ def stream(question: str, history: Sequence[tuple[str, str]] | None = None, *, p
             answer.text = parts[0].not_said()  # 「那美国呢？」: say what the articles lack, not just that they lack it
         yield answer.text
     else:
-        yield from _generate(answer, _unrepeated(parts, settings), settings, timings, index.share)
+        # quotes repeat themselves; a model answers each part's own question, even from the same sentence
+        answering = _unrepeated(parts, settings) if name == "extractive" else parts
+        yield from _generate(answer, answering, settings, timings, index.share)
     timings["total"] = (time.perf_counter() - started) * 1000
     yield answer
 

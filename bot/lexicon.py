@@ -71,7 +71,7 @@ INTENTS: dict[str, re.Pattern[str]] = {
     "articles": re.compile(r"(?:有|是)哪些(?:文章|资料|报道)|哪几篇|(?<!这)几篇文章|多少篇|列出.{0,4}(?:文章|资料)|what articles"),
     # several things: a list whose items may lie far apart
     "list": re.compile(
-        r"哪些|哪[几一二两三四五六七八九十]|几[个项大点方类种层条]|分别|列举|有什么.{0,6}(?:挑战|问题|措施|建议|观点|方面|影响|冲击|风险)"
+        r"哪些|哪[几两三四五六七八九十]|几[个项大点方类种层条]|分别|列举|有什么.{0,6}(?:挑战|问题|措施|建议|观点|方面|影响|冲击|风险)"
         r"|\bwhich\b|\bwhat are\b|\blist\b"),
     # an answer from each of several articles
     "across": re.compile(r"分别|各自|对比|比较|区别|异同|都.{0,6}(?:怎么|哪些|什么)|\bcompare\b|\bdifference\b"),

@@ -71,7 +71,8 @@ class Question:
     def asks_one(self) -> bool:
         """A factoid: one answer of a known kind (a figure, a date, a name), not a list, a gist, an
         answer per article or several parts."""
-        return self.answer_type != "other" and not self.intents & {"list", "across", "overview"} and not self.parts
+        return (self.answer_type != "other" and not self.intents & {"list", "across", "overview"} and not self.parts
+                and len(lexicon.ASKING.findall(normalize(self.text))) == 1)  # 「有多少件？比2017年涨了多少？」: two
 
     def coverage(self, text: str) -> float:
         """Share of the question's word weight that ``text`` contains (English words: in any of their

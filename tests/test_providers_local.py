@@ -144,7 +144,8 @@ def test_a_local_answer_never_loses_a_figure_or_name_of_its_evidence(settings: S
     own = settings.model_copy(update={"local": LocalOptions(model=SMALL, n_ctx=1664, timeout=120)})
     completed = 0
     for question in ("星火大模型的生态开发者现在有多少人?", "2022年我国算力总规模是多少?",
-                     "GPT-4在那个26道题的理性思维测试里正确率是多少?"):
+                     "GPT-4在那个26道题的理性思维测试里正确率是多少?", "三一重工的工厂用了AI以后,生产周期缩短了多少?",
+                     "那个测人类理性思维的26道题测试里,GPT-3.5和GPT-4的正确率分别是多少?"):
         quoted = answer(question, settings=own)  # the extractive answer: its quotes are the model's evidence
         result = answer(question, settings=own, provider="local")
         assert result.provider == "local" and not result.refused and result.citations
@@ -152,7 +153,7 @@ def test_a_local_answer_never_loses_a_figure_or_name_of_its_evidence(settings: S
         if result.notice == INCOMPLETE_NOTICE:  # the model's answer dropped one: the quotes stand instead
             assert result.text == quoted.text
             completed += 1
-    assert completed  # the 0.5B model drops figures (400万 of 「从400万上升到530多万」): the path ran
+    assert completed  # the 0.5B model drops a figure of its evidence on at least one of these: the path ran
     local.stop_all()
 
 
