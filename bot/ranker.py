@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import math
 import re
-from difflib import SequenceMatcher
 from collections.abc import Callable
+from difflib import SequenceMatcher
 from functools import lru_cache
 
 from bot import lexicon, logit
@@ -29,6 +29,7 @@ from bot.types import Hit
 MODEL_PATH = ROOT / "eval" / "ranker_model.json"
 FEATURES = ("terms", "focus", "predicate", "predicate_gap", "words", "passage", "answer_type", "lcs", "novel",
             "position", "rank", "dense", "lexical", "length", "before", "after", "sentence_dense", "sentence_dense_gap")
+Similarity = Callable[[str, list[str]], list[float]]  # a question's cosine to texts (Retriever.similarity)
 HEADING_CHARS = 20  # shorter and without an ending: a heading or caption, not a sentence
 _BYLINE = re.compile(r"^(?:记者|作者|来源|编辑|责任编辑|撰文|文|图)[\s:：|丨]")
 
