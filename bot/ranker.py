@@ -72,17 +72,20 @@ def clause_of(text: str, at: int) -> tuple[int, int]:
 
 
 def answer_candidate(question: Question, text: str) -> tuple[int, int] | None:
-    """The candidate (:func:`answer_candidates`) that answers: the one whose clause, up to it, says most
-    of the question (its terms, names and numbers included) — 「GPT-3.5的正确率为58%，GPT-4的正确率高达
-    88%」 asked about GPT-4 gives 88% — the first of equals."""
+    """The candidate (:func:`answer_candidates`) that answers: one in a clause naming what a "how many"
+    counts (正确率 of 正确率是多少), if any is, and of those the one whose clause, up to it, says most of
+    the question (its terms, names and numbers included) — 「…理性思维的4类测试…GPT-3.5的正确率为58%，
+    GPT-4的正确率高达88%」 asked about GPT-4 gives 88% — the first of equals."""
     found = answer_candidates(question, text)
     if not found:
         return None
     norm = normalize(text)
 
-    def asked_weight(span: tuple[int, int]) -> float:
-        clause = norm[clause_of(norm, span[0])[0] : span[1]]
-        return coverage(question.terms, clause) + question.coverage(clause)
+    def asked_weight(span: tuple[int, int]) -> tuple[bool, float]:
+        start, end = clause_of(norm, span[0])
+        names_counted = any(a in norm[start:end] for a in question.attributes)
+        said = norm[start : span[1]]
+        return names_counted, coverage(question.terms, said) + question.coverage(said)
 
     return max(found, key=asked_weight)
 
