@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from bot import tokens
 from bot.types import Chunk, Document
 
-_SENTENCE = re.compile(r"[^。！？!?；;…\n]*(?:[。！？!?；;…]+[”’」』）)]*|\n+|$)")
+# a title in 《》 is one unit: the ！ of 《卡拉OK.LIVE！‧台北‧我》 does not end the sentence that names it
+_SENTENCE = re.compile(r"(?:《[^》\n]{1,60}》|[^。！？!?；;…\n])*(?:[。！？!?；;…]+[”’」』）)]*|\n+|$)")
 MAX_SENTENCE_CHARS = 160  # an unpunctuated run (captions, lists) is cut at a comma or gap beyond this
+_CUT = re.compile(r"(?<!\d),|,(?!\d)|[， ]")  # where a long run may be cut: not inside a figure (2,800米)
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ def _cut_long(text: str, start: int, end: int) -> list[Span]:
     out: list[Span] = []
     while end - start > MAX_SENTENCE_CHARS:
         window = text[start : start + MAX_SENTENCE_CHARS]
-        cut = max(window.rfind(","), window.rfind("，"), window.rfind(" "))
+        cut = max((m.start() for m in _CUT.finditer(window)), default=-1)
         if cut < MAX_SENTENCE_CHARS // 3:
             cut = MAX_SENTENCE_CHARS - 1
         out.append(Span(start, start + cut + 1))

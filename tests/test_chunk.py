@@ -46,3 +46,22 @@ def test_chunk_ids_are_content_hashes():
     again = chunk_document(doc, 160, 40)
     assert [c.id for c in first] == [c.id for c in again]
     assert len({c.id for c in first}) == len(first)
+
+
+def test_a_title_in_book_marks_is_not_cut_at_its_own_exclamation_mark():
+    text = "《卡拉OK.LIVE！‧台北‧我》是张雨生发行的第六张国语专辑。专辑很好！"
+    got = [text[s.start : s.end] for s in sentences(text)]
+    assert got == ["《卡拉OK.LIVE！‧台北‧我》是张雨生发行的第六张国语专辑。", "专辑很好！"]
+
+
+def test_an_unclosed_book_mark_still_splits_sentences():
+    text = "他写了《未完！后来呢？还有。"
+    assert [text[s.start : s.end] for s in sentences(text)] == ["他写了《未完！", "后来呢？", "还有。"]
+
+
+def test_a_long_run_is_never_cut_inside_a_figure():
+    text = "分布于" + "、".join(["某地"] * 40) + "，生长于海拔100米至2,800米的地区" + "、林缘" * 20 + "。"
+    got = [text[s.start : s.end] for s in sentences(text)]
+    assert "".join(got) == text and len(got) > 1
+    assert not any(piece.startswith("800米") for piece in got)
+    assert not any(piece.endswith("2,") for piece in got)
