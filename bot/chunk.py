@@ -1,8 +1,9 @@
 """Chinese-aware chunking: sentences packed into chunks by a tiktoken budget, with overlap.
 
 Sentences end at 。！？；… and at their half-width forms (these articles mostly use ``? ! ;``), optionally
-followed by a closing quote. Every sentence and chunk keeps character offsets into the cleaned document,
-so ``document.text[start:end]`` gives back the exact text and a quote can always be located again.
+followed by a closing quote, but not inside a 《title》. Every sentence and chunk keeps character offsets
+into the cleaned document, so ``document.text[start:end]`` gives back the exact text and a quote can
+always be located again.
 """
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ class Span:
 
 
 def sentences(text: str) -> list[Span]:
-    """Sentence spans of ``text``, white space trimmed off each end; long runs cut at , ， or spaces."""
+    """Sentence spans of ``text``, white space trimmed off each end; long runs cut at , ， or spaces
+    (never at the comma of a figure such as 2,800)."""
     spans: list[Span] = []
     for match in _SENTENCE.finditer(text):
         start, end = match.start(), match.end()
