@@ -145,6 +145,11 @@ FUNCTION_TAGS = ("r", "p", "c", "u", "d", "e", "o", "y")
 SUBJECTLESS_LEAD_TAGS = ("p",)
 # Tags that make up a name or compound noun when adjacent (青石 + 镇, 莫扎 + 伊斯 + 克).
 NOMINAL_TAGS = ("n", "j", "eng")
+POSSESSIVE = "的"  # 「A的B」: B is a property of A (what a question asks of its subject)
+NOT_TOPIC_TAGS = ("v", "a", "t")  # a verb, adjective or time word says what is asked of the subject (得名, 制成,
+# 重大, 目前): it is never the subject
+PHRASE_BREAK_TAGS = ("v", "p", "c", "x")  # a verb, preposition, conjunction or punctuation ends a noun phrase
+PRONOUN_TAGS = ("r",)  # jieba tags a question word (什么, 哪) as a pronoun
 # Tags of the words a noun phrase is made of (移动/vn 支付/v 用户/n): what a refusal names after a subject.
 PHRASE_TAGS = ("n", "v", "a", "j", "eng")
 

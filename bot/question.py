@@ -38,6 +38,7 @@ class Word:
     weight: float
     name: bool  # a named entity (jieba nr/ns/nt/nz, a Latin name, a 《work》)
     compound: bool = False  # adjacent pieces joined (青石 + 镇): for the subject, not counted in coverage
+    topic: bool = True  # may be the subject: a name, or a noun that is not what is asked of another (see _words)
 
 
 @dataclass(frozen=True)
@@ -282,17 +283,22 @@ def _words(text: str, idf: Callable[[str], float]) -> tuple[Word, ...]:
     """Content words (jieba, POS-tagged; function words and question words left out) with their IDF;
     names (nr/ns/nt/nz, Latin, 《work》) marked. A name jieba does not know is cut into pieces (青石 / 镇,
     莫扎 / 伊斯 / 克): adjacent nominal pieces are also joined into one compound, weighing as its rarest
-    piece, which is what the subject is chosen from."""
+    piece, which is what the subject is chosen from. A verb is never the subject (得名, 制成 say what is
+    asked), nor is a noun another possesses or a question word asks for: in 「那须盐原车站的原名是什么」
+    原名 is asked of the station, in 「盾柱木的花瓣有什么特点」 特点 is, however rare they are."""
     norm = normalize(text)
     works = {m.group(0)[1:-1] for m in lexicon.WORK.finditer(norm)}
     out: dict[str, Word] = {}
     run: list[tuple[str, str]] = []
+    possessed = False  # inside the noun phrase after 「名词的」: what is asked of that noun
+    nominal = False  # the previous word was a content word that may be a topic (not a verb, adjective, time)
 
     def close_run() -> None:
         if len(run) >= 2:
             compound = "".join(w for w, _ in run)
             named = any(tag.startswith(lexicon.NAME_TAGS) for _, tag in run)
-            out.setdefault(compound, Word(compound, max(idf(w) for w, _ in run), named, compound=True))
+            out.setdefault(compound, Word(compound, max(idf(w) for w, _ in run), named, compound=True,
+                                          topic=named or not possessed))
         run.clear()
 
     for w, tag in tagged(norm):
@@ -302,8 +308,16 @@ def _words(text: str, idf: Callable[[str], float]) -> tuple[Word, ...]:
             run.append((w, tag))
         else:
             close_run()
+        if w == lexicon.POSSESSIVE:
+            possessed = nominal  # 「A的B」: B is asked of A
+        elif tag.startswith(lexicon.PRONOUN_TAGS) and lexicon.QUESTION_WORDS.search(w):
+            possessed = True  # 「什么特点」「哪所大学」: the noun a question word asks for
+        elif tag.startswith(lexicon.PHRASE_BREAK_TAGS):
+            possessed = False
+        nominal = content and not tag.startswith(lexicon.NOT_TOPIC_TAGS)
         if content and len(w) >= 2:
-            out.setdefault(w, Word(w, idf(w), tag.startswith(lexicon.NAME_TAGS) or w in works))
+            named = tag.startswith(lexicon.NAME_TAGS) or w in works
+            out.setdefault(w, Word(w, idf(w), named, topic=named or (nominal and not possessed)))
     close_run()
     for work in works:
         out.setdefault(work, Word(work, idf(work), True))
@@ -320,7 +334,8 @@ def _subject(text: str, words: tuple[Word, ...], foreign: bool) -> tuple[str, ..
     whole). English: the names (pinyin, capitalised) its dictionary renderings find (``bot.bridge``)."""
     if foreign:
         return tuple(r.text for r in bridge.renderings(text) if len(r.syllables) >= 2)[:SUBJECT_TERMS]
-    ranked = sorted(words, key=lambda w: (-w.name, -w.weight, -len(w.text)))
+    topics = [w for w in words if w.topic] or list(words)
+    ranked = sorted(topics, key=lambda w: (-w.name, -w.weight, -len(w.text)))
     chosen: list[str] = []
     for w in ranked:
         if not any(w.text in c or c in w.text for c in chosen):  # 青石镇 stands for 青石 as well

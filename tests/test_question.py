@@ -87,6 +87,19 @@ def test_subject_is_the_rarest_names_and_words():
     assert english.missing_subject("刘庆峰认为，AI治理很重要。") == ["xue lan"]
 
 
+@pytest.mark.parametrize(("question", "subject", "asked"), [
+    # a verb says what is asked: the passage about the theatre need not say 得名 to be about it
+    ("硝酰氟是因何得名的？", ("硝酰氟",), "得名"),
+    # a noun another possesses (A的B) or a question word asks for (什么B) is asked of the subject
+    ("青石镇的原名是什么？", ("青石镇",), "原名"),
+    ("青石镇的城墙有什么特点？", ("青石镇",), "特点"),
+])
+def test_what_is_asked_of_the_subject_is_not_the_subject(question, subject, asked):
+    rare = {"得名": 9.0, "原名": 9.0, "城墙": 9.0, "特点": 9.0}  # rarer than the subject: rarity alone would pick them
+    q = analyse(question, idf=lambda w: rare.get(w, 4.0))
+    assert q.subject[: len(subject)] == subject and asked not in q.subject
+    assert asked in q.predicate or any(asked in t for t in q.predicate)
+
 def test_coverage_weighs_rare_words_more():
     idf = {"青石": 6.0, "拱桥": 3.0}
     q = analyse("青石镇的拱桥有几座？", idf=lambda w: idf.get(w, 1.0))
