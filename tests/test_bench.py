@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.bench import ComposedEmbeddings, sentence_pool, synthetic_corpus, top_k_numpy
+from bot.bench import WARMUP, ComposedEmbeddings, sentence_pool, synthetic_corpus, time_each, top_k_numpy
 from bot.chunk import sentences
 from bot.config import ROOT, Settings
 from bot.embeddings import E5Embeddings
@@ -50,6 +50,21 @@ def test_composed_vectors_are_the_normalised_sum_of_sentence_vectors(pool: list[
     assert composed.misses == 0
     composed.embed_documents(["完全不在句库里的一句话。"])
     assert composed.misses == 1  # embedded whole by the real model, and counted
+
+
+def test_each_timed_call_embeds_its_question_anew() -> None:
+    """A question asked before is embedded once and then cached: timing it again would time the cache
+    (0.0 ms), so the bench forgets the questions' vectors before each timed call."""
+    from bot.embeddings import E5Embeddings, _query_vector
+
+    questions = ["青石镇始建于哪一年？", "白沙湖有多深？", "青石镇在哪里？", "白沙湖是什么湖？"]
+    model = E5Embeddings()
+    for q in questions:
+        model.embed_query(q)  # the real model; each vector is now cached
+    cached = []
+    time_each(lambda q: (cached.append(_query_vector.cache_info().currsize), model.embed_query(q)), questions)
+    assert cached[:WARMUP] == [len(questions)] * WARMUP  # the warm-up meets the cache
+    assert cached[WARMUP:] == [0] * len(questions)  # every timed call meets the model
 
 
 def test_numpy_top_k_is_exact() -> None:
