@@ -291,7 +291,7 @@ def _words(text: str, idf: Callable[[str], float]) -> tuple[Word, ...]:
     out: dict[str, Word] = {}
     run: list[tuple[str, str]] = []
     possessed = False  # inside the noun phrase after 「名词的」: what is asked of that noun
-    nominal = False  # the previous word was a content word that may be a topic (not a verb, adjective, time)
+    noun_like = False  # a content word, not a verb, adjective or time word (at 的: the word before it)
 
     def close_run() -> None:
         if len(run) >= 2:
@@ -309,15 +309,15 @@ def _words(text: str, idf: Callable[[str], float]) -> tuple[Word, ...]:
         else:
             close_run()
         if w == lexicon.POSSESSIVE:
-            possessed = nominal  # 「A的B」: B is asked of A
+            possessed = noun_like  # 「A的B」: B is asked of A
         elif tag.startswith(lexicon.PRONOUN_TAGS) and lexicon.QUESTION_WORDS.search(w):
             possessed = True  # 「什么特点」「哪所大学」: the noun a question word asks for
         elif tag.startswith(lexicon.PHRASE_BREAK_TAGS):
             possessed = False
-        nominal = content and not tag.startswith(lexicon.NOT_TOPIC_TAGS)
+        noun_like = content and not tag.startswith(lexicon.NOT_TOPIC_TAGS)
         if content and len(w) >= 2:
             named = tag.startswith(lexicon.NAME_TAGS) or w in works
-            out.setdefault(w, Word(w, idf(w), named, topic=named or (nominal and not possessed)))
+            out.setdefault(w, Word(w, idf(w), named, topic=named or (noun_like and not possessed)))
     close_run()
     for work in works:
         out.setdefault(work, Word(work, idf(work), True))
