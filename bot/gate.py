@@ -32,7 +32,7 @@ from bot.textnorm import normalize
 from bot.types import Hit
 
 MODEL_PATH = ROOT / "eval" / "gate_model.json"
-FEATURES = ("best", "sentence", "passage", "subject", "answer_type", "dense", "dense_margin", "lexical",
+FEATURES = ("best", "sentence", "passage", "subject", "answer_type", "dense", "lexical",
             "exact_missing", "exact_unsaid", "year_mismatch", "figure_missing", "agree")
 # What each feature means, for the 「为什么没有回答」 panel.
 FEATURE_LABELS = {
@@ -194,6 +194,8 @@ def decide(question: Question, hits: list[Hit], ranked: list[Sentence], index: I
         reason = "最相关的句子里没有问题中的任何词语（英文问题按其中文译法查找）。"
     elif missing:
         reason = f"资料中没有提到「{'、'.join(missing)}」。"
+    elif question.subject and (unsaid := question.unsaid(ev.article)):
+        reason = f"资料提到了「{'、'.join(question.subject)}」，但没有说到「{'、'.join(unsaid)}」。"
     else:
         reason = f"找到的段落与问题关联不够（把握 {p:.2f}，低于 {fitted.threshold:.2f}）。"
     return Decision(ok, p, fitted.threshold, x, fitted.contributions(x), missing if not ok else [], reason)

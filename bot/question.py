@@ -107,6 +107,18 @@ class Question:
         words = "".join(w for w, _ in phrase)
         return f"{term}的{words}" if words else term
 
+    @property
+    def requested(self) -> list[str]:
+        """What the question asks of its subject: the words that cannot be the subject (原名, 外貌特征, 制成),
+        each whole (外貌特征, not 外貌 and 特征)."""
+        words = [w.text for w in self.words if not w.topic]
+        return [w for w in words if not any(w != other and w in other for other in words)]
+
+    def unsaid(self, text: str) -> list[str]:
+        """What the question asks of its subject (:attr:`requested`) that ``text`` does not say."""
+        norm = normalize(text)
+        return [w for w in self.requested if w not in norm]
+
     def missing_subject(self, text: str) -> list[str]:
         """The subject terms ``text`` lacks."""
         norm = normalize(text)

@@ -67,6 +67,19 @@ def test_a_question_whose_subject_is_absent_is_refused_naming_it(kb: Settings, q
     assert subject in result.gate["reason"]
 
 
+@pytest.mark.parametrize(("question", "subject", "unsaid"), [
+    ("望月桥由谁设计？", "望月桥", "设计"),
+    ("青石镇的足球俱乐部成立于哪一年？", "青石镇", "足球俱乐部"),
+])
+def test_a_question_its_subjects_article_does_not_answer_is_refused_saying_what_is_not_said(
+        kb: Settings, question: str, subject: str, unsaid: str) -> None:
+    """The subject is in the articles, what is asked of it is not: a small collection's article stands out
+    by meaning from the others whatever is asked of it, so the gate must not count that (no dense margin)."""
+    result = answer(question, settings=kb)
+    assert result.refused and not result.citations, result.text
+    assert result.gate["missing"] == [] and subject in result.gate["reason"] and unsaid in result.gate["reason"]
+
+
 def test_a_multi_part_question_answers_the_part_it_can_and_says_which_it_cannot(kb: Settings) -> None:
     result = answer("青石镇最长的桥叫什么？星河电子的董事长是谁？", settings=kb)
     assert not result.refused

@@ -99,6 +99,8 @@ def test_what_is_asked_of_the_subject_is_not_the_subject(question, subject, aske
     q = analyse(question, idf=lambda w: rare.get(w, 4.0))
     assert q.subject[: len(subject)] == subject and asked not in q.subject
     assert asked in q.predicate or any(asked in t for t in q.predicate)
+    assert asked in q.requested and asked in q.unsaid(f"{subject[0]}位于云岭山脉东麓。")
+    assert asked not in q.unsaid(f"{subject[0]}的{asked}很有名。")
 
 def test_coverage_weighs_rare_words_more():
     idf = {"青石": 6.0, "拱桥": 3.0}
