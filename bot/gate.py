@@ -6,9 +6,10 @@ question's IDF weight the best passages (with their titles) and the best sentenc
 question's subject is there at all, whether the best sentences hold the kind of answer asked for (a
 date, a figure, a name), how close the best passage is by meaning (cosine; an English question's,
 whose cosines to Chinese passages all sit lower, raised by the measured gap) and by words (BM25 as a
-share of the question's own best possible score), how far the best stands out, whether exact names
-and numbers of the question are missing, whether the year asked and the year stated differ, and the
-sentence ranker's confidence. The weights and the threshold are fitted on the external sets (``qabot
+share of the question's own best possible score), whether exact names and numbers of the question
+are missing, whether the year asked and the year stated differ, and the sentence ranker's confidence.
+Not how far the best passage stands out from the next: in any small collection of unlike articles it
+stands out whatever is asked of its subject. The weights and the threshold are fitted on the external sets (``qabot
 eval fit-gate``) and committed as data (``eval/gate_model.json``); the threshold is the one that keeps
 false refusals at the fitted target.
 
@@ -38,7 +39,7 @@ FEATURES = ("best", "sentence", "passage", "subject", "answer_type", "dense", "l
 FEATURE_LABELS = {
     "best": "没有哪句话像是答案", "sentence": "最相关的句子不涉及问题的关键词", "passage": "段落缺少问题的关键词",
     "subject": "段落中没有问题所问的对象", "answer_type": "没有所问类型的答案（时间、数字、人名等）",
-    "dense": "段落与问题的意思相差较远", "dense_margin": "没有明显最相关的段落", "lexical": "关键词匹配较弱",
+    "dense": "段落与问题的意思相差较远", "lexical": "关键词匹配较弱",
     "exact_missing": "问题中的名称或数字不在资料中", "exact_unsaid": "最相关的句子没有提到问题中的名称或数字",
     "year_mismatch": "资料说的是另一年",
     "figure_missing": "资料没有给出所问的数字", "agree": "两种检索找到的文章不一致",
@@ -119,7 +120,7 @@ def features(question: Question, hits: list[Hit], ranked: list[Sentence], index:
     answers, article, passages = ev.answers, ev.article, ev.passages
     best = answers[0] if answers else None
     subject = question.subject
-    dense = sorted((h.dense for h in hits if h.dense is not None), reverse=True)
+    dense = max((h.dense for h in hits if h.dense is not None), default=None)
     by_dense = max(hits, key=lambda h: h.dense if h.dense is not None else -1.0)
     by_lexical = max(hits, key=lambda h: h.lexical or 0.0)
     top_lexical = by_lexical.lexical or 0.0
@@ -135,8 +136,7 @@ def features(question: Question, hits: list[Hit], ranked: list[Sentence], index:
         "subject": 1.0 - len(question.missing_subject(article)) / len(subject) if subject and best else float(bool(best)),
         "answer_type": None if question.answer_type == "other" else float(any(has_answer_type(question, s.text)
                                                                                 for s in answers)),
-        "dense": (dense[0] + (foreign_shift if question.foreign else 0.0)) if dense else 0.0,
-        "dense_margin": dense[0] - dense[1] if len(dense) > 1 else 0.0,
+        "dense": (dense + (foreign_shift if question.foreign else 0.0)) if dense is not None else 0.0,
         # BM25 cannot match a question in another language: not observed, not counted against it
         "lexical": None if question.foreign else (top_lexical / ceiling if ceiling else 0.0),
         "exact_missing": (sum(t not in passages for t in question.exact) / len(question.exact)) if question.exact else 0.0,
