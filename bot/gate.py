@@ -9,9 +9,9 @@ whose cosines to Chinese passages all sit lower, raised by the measured gap) and
 share of the question's own best possible score), whether exact names and numbers of the question
 are missing, whether the year asked and the year stated differ, and the sentence ranker's confidence.
 Not how far the best passage stands out from the next: in any small collection of unlike articles it
-stands out whatever is asked of its subject. The weights and the threshold are fitted on the external sets (``qabot
-eval fit-gate``) and committed as data (``eval/gate_model.json``); the threshold is the one that keeps
-false refusals at the fitted target.
+stands out whatever is asked of its subject. The weights and the threshold are fitted on the external
+sets (``qabot eval fit-gate``) and committed as data (``eval/gate_model.json``); the threshold is the
+one that keeps false refusals at the fitted target.
 
 The :class:`Decision` says why: the probability, the threshold, each feature's value and contribution,
 and what the passages lack.
