@@ -70,7 +70,8 @@ def _short_copy(name: str, folder: Path) -> None:
 
 
 def _env(settings: Settings) -> dict[str, str]:
-    return {**os.environ, "BOT_STORE_DIR": str(settings.store_dir), "BOT_ARTICLES_DIR": str(settings.articles_dir)}
+    return {**os.environ, "BOT_STORE_DIR": str(settings.store_dir), "BOT_ARTICLES_DIR": str(settings.articles_dir),
+            "BOT_EMBED_CACHE": str(settings.embed_cache or "")}
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT], ids=["crash", "ctrl-c"])
@@ -78,7 +79,8 @@ def test_interrupted_ingest_keeps_old_index_and_rerun_completes_it(tmp_path: Pat
     folder = tmp_path / "articles"
     folder.mkdir()
     shutil.copy(ARTICLES / OLD, folder / OLD)
-    settings = _settings(tmp_path, folder)
+    # a cache of its own: with the machine's, vectors an earlier run computed make the ingest too quick to interrupt
+    settings = _settings(tmp_path, folder, embed_cache=tmp_path / "embeddings.sqlite3")
     first = ingest(settings=settings, progress=False)
     assert first.added > 0 and not first.failed
     before = set(_ids(settings))
