@@ -79,8 +79,7 @@ def test_interrupted_ingest_keeps_old_index_and_rerun_completes_it(tmp_path: Pat
     folder = tmp_path / "articles"
     folder.mkdir()
     shutil.copy(ARTICLES / OLD, folder / OLD)
-    # a cache of its own: with the machine's, vectors an earlier run computed make the ingest too quick to interrupt
-    settings = _settings(tmp_path, folder, embed_cache=tmp_path / "embeddings.sqlite3")
+    settings = _settings(tmp_path, folder)
     first = ingest(settings=settings, progress=False)
     assert first.added > 0 and not first.failed
     before = set(_ids(settings))
@@ -89,7 +88,11 @@ def test_interrupted_ingest_keeps_old_index_and_rerun_completes_it(tmp_path: Pat
     edited = "编者按：本文为转载。\n\n" + (ARTICLES / OLD).read_text(encoding="utf-8")
     (folder / OLD).write_text(edited, encoding="utf-8")
     _short_copy(NEW, folder)
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "ingest"], env=_env(settings), cwd=tmp_path,
+    # The killed run embeds into an empty cache of its own: with vectors an earlier run cached (the edited
+    # article's chunks keep their texts), every batch after the first is a quick write, and the signal
+    # lands in the last one, whose native Chroma call finishes before Python sees it.
+    killed = settings.model_copy(update={"embed_cache": tmp_path / "empty-cache.sqlite3"})
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "ingest"], env=_env(killed), cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 240
     while _stored_rows(settings) < len(before) + 16 and proc.poll() is None and time.monotonic() < deadline:
