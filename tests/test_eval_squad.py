@@ -12,6 +12,7 @@ import pytest
 
 from bot.eval.dataset import load
 from bot.eval.metrics import key
+from bot.eval.squad import SquadError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -151,6 +152,15 @@ def test_eval_articles_must_be_a_folder(tmp_path, env):
     assert run.returncode == 2 and "not a folder" in run.stderr
 
 
+def _one_doc_file(tmp_path: Path, title: str, paragraphs: list[str], questions: list[tuple[str, str]]) -> Path:
+    data = [{"title": title, "paragraphs": [
+        {"context": c, "qas": [{"id": f"q{i}", "question": q, "answers": [{"text": a, "answer_start": c.find(a)}]}
+                               for i, (q, a) in enumerate(questions) if a in c]} for c in paragraphs]}]
+    source = tmp_path / "squad.json"
+    source.write_text(json.dumps({"version": "test", "data": data}, ensure_ascii=False), encoding="utf-8")
+    return source
+
+
 def test_figure_miss_drops_only_the_sentences_giving_the_figure(tmp_path):
     from bot.eval.squad import build
 
@@ -158,11 +168,7 @@ def test_figure_miss_drops_only_the_sentences_giving_the_figure(tmp_path):
                       "水库大坝高48米，是当地最高的土坝。"],
            [("长桥水库的总库容是多少？", "3.6亿立方米"), ("长桥水库大坝有多高？", "48米"),
             ("长桥水库盛产什么鱼？", "鳙鱼")])
-    data = [{"title": doc[0], "paragraphs": [
-        {"context": c, "qas": [{"id": f"q{i}", "question": q, "answers": [{"text": a, "answer_start": c.find(a)}]}
-                               for i, (q, a) in enumerate(doc[2]) if a in c]} for c in doc[1]]}]
-    source = tmp_path / "squad.json"
-    source.write_text(json.dumps({"version": "test", "data": data}, ensure_ascii=False), encoding="utf-8")
+    source = _one_doc_file(tmp_path, *doc)
     record = build(source, tmp_path / "set", docs=1, answerable=3, unanswerable=0, seed=0, figure_miss=1)
     assert record["figure_miss"] == 1
     (article,) = (tmp_path / "set" / "articles").iterdir()
@@ -175,6 +181,36 @@ def test_figure_miss_drops_only_the_sentences_giving_the_figure(tmp_path):
     for item in items:
         if item.answerable:  # what stays answerable still has its answer
             assert item.key_facts[0][0] in text and item.question != missed.question
+
+
+def test_sentence_miss_drops_the_sentences_answering_a_question_of_any_kind(tmp_path):
+    from bot.eval.squad import build
+
+    questions = [("云帆科技的总经理是谁？", "李华"), ("云帆科技的董事长是谁？", "张明")]
+    source = _one_doc_file(tmp_path, "云帆科技", ["云帆科技总部位于杭州。董事长张明主持了年会。总经理李华介绍了新产品。"],
+                           questions)
+    record = build(source, tmp_path / "set", docs=1, answerable=2, unanswerable=0, seed=0, sentence_miss=1)
+    assert record["sentence_miss"] == 1
+    text = next((tmp_path / "set" / "articles").iterdir()).read_text(encoding="utf-8")
+    (missed,) = [i for i in load(tmp_path / "set" / "qa.jsonl") if not i.answerable]
+    gone = dict(questions)[missed.question]
+    assert gone not in text and "云帆科技总部位于杭州。" in text  # the subject stays, the answer goes
+    with pytest.raises(SquadError):
+        build(source, tmp_path / "other", docs=1, answerable=2, unanswerable=0, seed=0, sentence_miss=1, figure_miss=1)
+
+
+def test_lead_indexes_first_paragraphs_and_asks_of_the_rest_as_near_misses(tmp_path):
+    from bot.eval.squad import build
+
+    questions = [("青石镇始建于哪一年？", "1368年"), ("青石镇最长的桥叫什么？", "望月桥")]
+    source = _one_doc_file(tmp_path, "青石镇", ["青石镇位于云岭山脉东麓，始建于1368年。",
+                                               "镇上的拱桥共有七座，其中最长的是望月桥。"], questions)
+    record = build(source, tmp_path / "set", docs=1, answerable=2, unanswerable=0, seed=0, near_miss=1, lead=True)
+    assert record["near_miss"] == 1 and record["lead"]
+    text = next((tmp_path / "set" / "articles").iterdir()).read_text(encoding="utf-8")
+    assert text == "青石镇\n\n青石镇位于云岭山脉东麓，始建于1368年。\n"  # the title and the first paragraph only
+    items = {i.question: i for i in load(tmp_path / "set" / "qa.jsonl")}
+    assert items["青石镇始建于哪一年？"].answerable and not items["青石镇最长的桥叫什么？"].answerable
 
 
 def test_articles_store_uses_the_configured_stores_local_model(tmp_path):

@@ -33,6 +33,10 @@ def import_squad(
                                                 "questions, which becomes unanswerable.")] = 0,
     figure_miss: Annotated[int, typer.Option(help="Indexed documents that lose the sentences giving the figure one "
                                                   "of their questions asks for, which becomes unanswerable.")] = 0,
+    sentence_miss: Annotated[int, typer.Option(help="The same for a question of any kind: its document loses the "
+                                                    "sentences giving its answer.")] = 0,
+    lead: Annotated[bool, typer.Option(help="Index each document's first paragraph only (short articles; "
+                                            "--near-miss then asks of the paragraphs cut off).")] = False,
 ) -> None:
     """Turn a SQuAD-format set into an eval set that brings its own articles (use with --articles)."""
     skip: set[str] = set()
@@ -40,7 +44,8 @@ def import_squad(
         for path in exclude or []:
             skip |= {item.id for item in load(path)}
         record = squad.build(file, out, docs=docs, answerable=answerable, unanswerable=unanswerable, seed=seed,
-                             exclude=skip, near_miss=near_miss, figure_miss=figure_miss)
+                             exclude=skip, near_miss=near_miss, figure_miss=figure_miss,
+                             sentence_miss=sentence_miss, lead=lead)
     except (squad.SquadError, DatasetError) as err:
         console.print(str(err), style="red", markup=False)
         raise typer.Exit(2) from None

@@ -14,7 +14,12 @@ Sampling is seeded and written down (``OUT/import.json``), so anyone can rebuild
   answering paragraph was dropped from their (indexed) document — the hardest kind: the subject is there;
   with ``figure_miss``, questions asking for a figure whose document lost only the sentences stating it
   (what is counted and its subject are still there, the figure is not: 「V3.0有多少参数？」 of an article
-  that never gives the count);
+  that never gives the count); with ``sentence_miss``, the same for a question of any kind (「总经理是谁？」
+  of an article that names only the 董事长);
+- with ``lead``, every indexed document is cut to its first paragraph (a short article, as a news brief
+  or a company notice is: the subject is in every sentence, a long article's other paragraphs are not
+  there to speak of what is asked); its answerable questions are those on that paragraph, and its near
+  misses (``near_miss``) questions on the paragraphs cut off;
 - ``key_facts``: one fact, the gold answer's distinct spellings; ``evidence``: the sentence around the
   first answer span; ``type``: ``number`` when the answer has a digit, ``traditional`` for a
   traditional-script question, else ``fact``.
@@ -57,10 +62,10 @@ class SquadDoc:
     paragraphs: tuple[str, ...]
     questions: tuple[Question, ...]
 
-    def text(self, without: int | None = None, drop: tuple[str, ...] = ()) -> str:
-        """The article file: its title line, then its paragraphs (but ``without``, and without the
-        sentences that say any of ``drop``), a blank line between."""
-        kept = [p for i, p in enumerate(self.paragraphs) if i != without]
+    def text(self, without: int | None = None, drop: tuple[str, ...] = (), lead: bool = False) -> str:
+        """The article file: its title line, then its paragraphs (only the first with ``lead``; but
+        ``without``, and without the sentences that say any of ``drop``), a blank line between."""
+        kept = [p for i, p in enumerate(self.paragraphs[:1] if lead else self.paragraphs) if i != without]
         if drop:
             kept = ["".join(p[c.start : c.end] for c in sentences(p) if not any(d in p[c.start : c.end] for d in drop))
                     for p in kept]
@@ -149,14 +154,19 @@ def _item(question: Question, source: str | None) -> dict[str, Any]:
 
 
 def build(path: Path, out: Path, *, docs: int, answerable: int, unanswerable: int, seed: int,
-          exclude: set[str] | None = None, near_miss: int = 0, figure_miss: int = 0) -> dict[str, Any]:
+          exclude: set[str] | None = None, near_miss: int = 0, figure_miss: int = 0,
+          sentence_miss: int = 0, lead: bool = False) -> dict[str, Any]:
     """Write ``out/articles/*.txt``, ``out/qa.jsonl`` and ``out/import.json``; return the import record.
     ``exclude``: question ids (as in the file) never to use, e.g. those of another set built from it.
     ``near_miss``: indexed documents of several paragraphs that lose the paragraph answering one of
     their questions, which becomes unanswerable with its own article in the index (the subject is
     there, the answer is not) — when the answer is nowhere else in what is kept. ``figure_miss``: indexed
     documents that lose the sentences giving the answer of one of their questions that asks for a figure
-    (a number answer), which becomes unanswerable the same way."""
+    (a number answer), which becomes unanswerable the same way; ``sentence_miss``: the same for a
+    question of any kind (a set has one or the other). ``lead``: every indexed document is its
+    first paragraph only (its near misses: questions on the paragraphs cut off)."""
+    if figure_miss and sentence_miss:
+        raise SquadError("--figure-miss and --sentence-miss make different sets: give one")
     exclude = exclude or set()
     pool = read(path)
     rng = random.Random(seed)
@@ -175,15 +185,15 @@ def build(path: Path, out: Path, *, docs: int, answerable: int, unanswerable: in
             continue
         usable = [q for q in pool[i].questions if q.id not in exclude]
         for q in rng.sample(usable, len(usable)):
-            kept = key(pool[i].text(without=q.paragraph))
-            if not any(key(a) in kept for a in q.answers):
+            kept = key(pool[i].text(lead=True) if lead else pool[i].text(without=q.paragraph))
+            if not any(key(a) in kept for a in q.answers) and not (lead and q.paragraph == 0):
                 removed[i] = q
                 break
     unstated: dict[int, Question] = {}
     for i in indexed:
-        if len(unstated) >= figure_miss or i in removed:
+        if len(unstated) >= figure_miss + sentence_miss or i in removed:
             continue
-        asking = [q for q in pool[i].questions if q.id not in exclude and _asks_figure(q)]
+        asking = [q for q in pool[i].questions if q.id not in exclude and (sentence_miss or _asks_figure(q))]
         for q in rng.sample(asking, len(asking)):
             kept = key(pool[i].text(drop=q.answers))
             if not any(key(a) in kept for a in q.answers) and kept != key(pool[i].text()):
@@ -193,13 +203,14 @@ def build(path: Path, out: Path, *, docs: int, answerable: int, unanswerable: in
     for n, i in enumerate(sorted(indexed), 1):
         names[i] = _file_name(n, pool[i].title)
         without = removed[i].paragraph if i in removed else None
-        texts[i] = pool[i].text(without, unstated[i].answers if i in unstated else ())
+        texts[i] = pool[i].text(without, unstated[i].answers if i in unstated else (), lead)
         (articles / names[i]).write_text(texts[i], encoding="utf-8")
     candidates = []
     for i in indexed:
         gone = removed[i].paragraph if i in removed else None
         kept = key(texts[i])
         usable = [q for q in pool[i].questions if q.id not in exclude and q.paragraph != gone
+                  and not (lead and q.paragraph)
                   and (i not in unstated or (q is not unstated[i] and any(key(a) in kept for a in q.answers)))]
         candidates += [(i, q) for q in rng.sample(usable, min(PER_DOC, len(usable)))]
     rng.shuffle(candidates)
@@ -215,7 +226,8 @@ def build(path: Path, out: Path, *, docs: int, answerable: int, unanswerable: in
         "source": path.name,
         "source_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
         "seed": seed, "docs": docs, "answerable": answerable, "unanswerable": unanswerable,
-        "excluded_questions": len(exclude), "near_miss": len(removed), "figure_miss": len(unstated),
+        "excluded_questions": len(exclude), "near_miss": len(removed), "figure_miss" if figure_miss else "sentence_miss": len(unstated),
+        "lead": lead,
         "items": len(items), "answerable_items": sum(r["type"] != "unanswerable" for r in items),
         "articles": len(names),
     }

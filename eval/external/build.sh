@@ -29,6 +29,17 @@ $qabot eval import-squad "$drcd" $out/drcd-figure --docs 160 --answerable 60 --u
     --exclude $out/drcd/qa.jsonl --exclude $out/drcd-fit/qa.jsonl --exclude $out/drcd-ci/qa.jsonl --exclude $out/drcd-near/qa.jsonl
 $qabot eval import-squad "$cmrc" $out/cmrc-figure --docs 250 --answerable 60 --unanswerable 0 --figure-miss 120 --seed 4 \
     --exclude $out/cmrc/qa.jsonl --exclude $out/cmrc-fit/qa.jsonl --exclude $out/cmrc-ci/qa.jsonl
+# short articles: every document cut to its first paragraph; questions on the paragraphs cut off are near misses
+$qabot eval import-squad "$drcd" $out/drcd-lead --docs 120 --answerable 120 --unanswerable 20 --near-miss 100 --lead --seed 5 \
+    --exclude $out/drcd/qa.jsonl --exclude $out/drcd-fit/qa.jsonl --exclude $out/drcd-ci/qa.jsonl --exclude $out/drcd-near/qa.jsonl \
+    --exclude $out/drcd-figure/qa.jsonl
+# the answer unsaid: documents that lost only the sentences giving the answer of one question, of any kind
+# (「总经理是谁？」 of an article that names only the 董事长)
+$qabot eval import-squad "$cmrc" $out/cmrc-unsaid --docs 150 --answerable 100 --unanswerable 20 --sentence-miss 100 --seed 5 \
+    --exclude $out/cmrc/qa.jsonl --exclude $out/cmrc-fit/qa.jsonl --exclude $out/cmrc-ci/qa.jsonl --exclude $out/cmrc-figure/qa.jsonl
+$qabot eval import-squad "$drcd" $out/drcd-unsaid --docs 150 --answerable 100 --unanswerable 20 --sentence-miss 100 --seed 5 \
+    --exclude $out/drcd/qa.jsonl --exclude $out/drcd-fit/qa.jsonl --exclude $out/drcd-ci/qa.jsonl --exclude $out/drcd-near/qa.jsonl \
+    --exclude $out/drcd-figure/qa.jsonl --exclude $out/drcd-lead/qa.jsonl
 # English questions (the bundled local model translates; QABOT_LOCAL=1 bash scripts/setup.sh installs it)
 $qabot eval translate $out/cmrc-fit $out/cmrc-fit-en
 $qabot eval translate $out/drcd-fit $out/drcd-fit-en --limit 250
