@@ -29,6 +29,7 @@ class Sentence:
     end: int
     text: str
     score: float = 0.0  # the ranker's probability that it is the sentence that answers
+    cosine: float | None = None  # its embedding cosine to the question, under its article's title (the ranker's)
 
 
 def chunk_sentences(chunks: list[Chunk]) -> list[Sentence]:

@@ -4,10 +4,11 @@ A retriever always returns *something*. Whether that something answers is decide
 over features that mean the same on five articles or on a hundred thousand chunks: how much of the
 question's IDF weight the best passages (with their titles) and the best sentence hold, whether the
 question's subject is there at all, whether the best sentences hold the kind of answer asked for (a
-date, a figure, a name), how close the best passage is by meaning (cosine; an English question's,
-whose cosines to Chinese passages all sit lower, raised by the measured gap) and by words (BM25 as a
-share of the question's own best possible score), whether exact names and numbers of the question
-are missing, whether the year asked and the year stated differ, and the sentence ranker's confidence.
+date, a figure, a name), how close the best passage and the best sentences themselves are by meaning
+(cosine; an English question's, whose cosines to Chinese passages all sit lower, raised by the measured
+gap; the subject's passage is close to any question about it, the sentence that answers is closer) and
+by words (BM25 as a share of the question's own best possible score), whether exact names and numbers
+of the question are missing, whether the year asked and the year stated differ, and the sentence ranker's confidence.
 Not how far the best passage stands out from the next: in any small collection of unlike articles it
 stands out whatever is asked of its subject. The weights and the threshold are fitted on the external
 sets (``qabot eval fit-gate``) and committed as data (``eval/gate_model.json``); the threshold is the
@@ -33,13 +34,13 @@ from bot.textnorm import normalize
 from bot.types import Hit
 
 MODEL_PATH = ROOT / "eval" / "gate_model.json"
-FEATURES = ("best", "sentence", "passage", "subject", "answer_type", "dense", "lexical",
+FEATURES = ("best", "sentence", "passage", "subject", "answer_type", "dense", "sentence_dense", "lexical",
             "exact_missing", "exact_unsaid", "year_mismatch", "figure_missing", "agree")
 # What each feature means, for the 「为什么没有回答」 panel.
 FEATURE_LABELS = {
     "best": "没有哪句话像是答案", "sentence": "最相关的句子不涉及问题的关键词", "passage": "段落缺少问题的关键词",
     "subject": "段落中没有问题所问的对象", "answer_type": "没有所问类型的答案（时间、数字、人名等）",
-    "dense": "段落与问题的意思相差较远", "lexical": "关键词匹配较弱",
+    "dense": "段落与问题的意思相差较远", "sentence_dense": "最相关的句子与问题的意思相差较远", "lexical": "关键词匹配较弱",
     "exact_missing": "问题中的名称或数字不在资料中", "exact_unsaid": "最相关的句子没有提到问题中的名称或数字",
     "year_mismatch": "资料说的是另一年",
     "figure_missing": "资料没有给出所问的数字", "agree": "两种检索找到的文章不一致",
@@ -128,6 +129,8 @@ def features(question: Question, hits: list[Hit], ranked: list[Sentence], index:
     texts = [normalize(s.text) for s in answers]
     years = set(lexicon.YEAR.findall(texts[0])) if texts else set()
     stating = [t for t in texts if lexicon.FIGURE.search(t)]
+    shift = foreign_shift if question.foreign else 0.0
+    cosines = [s.cosine for s in answers if s.cosine is not None]
     return {
         # the ranker is fitted on Chinese questions: its confidence on another language's is not comparable
         "best": None if question.foreign else (best.score if best else 0.0),
@@ -136,7 +139,10 @@ def features(question: Question, hits: list[Hit], ranked: list[Sentence], index:
         "subject": 1.0 - len(question.missing_subject(article)) / len(subject) if subject and best else float(bool(best)),
         "answer_type": None if question.answer_type == "other" else float(any(has_answer_type(question, s.text)
                                                                                 for s in answers)),
-        "dense": (dense + (foreign_shift if question.foreign else 0.0)) if dense is not None else 0.0,
+        "dense": dense + shift if dense is not None else 0.0,
+        # the best sentences' own closeness by meaning: a passage about the subject is close to any question
+        # of it, while a near miss's best sentence (the one naming the 董事长, asked the 总经理) sits further
+        "sentence_dense": max(cosines) + shift if cosines else None,
         # BM25 cannot match a question in another language: not observed, not counted against it
         "lexical": None if question.foreign else (top_lexical / ceiling if ceiling else 0.0),
         "exact_missing": (sum(t not in passages for t in question.exact) / len(question.exact)) if question.exact else 0.0,

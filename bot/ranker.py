@@ -180,5 +180,5 @@ def rank(question: Question, hits: list[Hit], fitted: logit.Logit | None = None,
     fitted = fitted or model()
     found = candidates(hits)
     for s, x in zip(found, features(question, hits, found, similarity)):
-        s.score = fitted.probability(x)
+        s.score, s.cosine = fitted.probability(x), x["sentence_dense"]
     return sorted(found, key=lambda s: -s.score)

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from bot.eval.dataset import Item
-from bot.eval.fit import Case, auc, cosine_gap, threshold_for
+from bot.eval.fit import Case, auc, cosine_gap, threshold_each, threshold_for
 from bot.question import analyse
 from bot.types import Chunk, Hit
 
@@ -32,3 +32,15 @@ def test_unobserved_scores_are_left_out_of_auc_and_thresholds() -> None:
     scores, y = np.array([0.9, 0.8, np.nan, 0.2, 0.1]), np.array([1, 1, 1, 0, 0])
     assert auc(scores, y) == 1.0
     assert threshold_for(scores, y, 0.0) == 0.8  # the lowest observed positive
+
+
+def test_the_threshold_weighs_every_set_the_same() -> None:
+    # 0.6 refuses one of set b's two positives and none of a's six: 1 of 8 pooled, (0% + 50%) / 2 = 25% averaged
+    scores = np.array([0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.6, 0.5, 0.1, 0.1])
+    y = np.array([1, 1, 1, 1, 1, 1, 1, 1, 0, 0])
+    sets = np.array(["a", "a", "a", "a", "a", "a", "b", "b", "a", "b"])
+    assert threshold_for(scores, y, 0.125) == 0.6
+    assert threshold_each(scores, y, sets, 0.25) == 0.6
+    assert threshold_each(scores, y, sets, 0.2) == 0.5  # 12.5% pooled is not enough
+    sets = np.array(["a", "a", "a", "b", "b", "b", "b", "b", "a", "b"])  # b: 0.9 three times, 0.6, 0.5
+    assert threshold_each(scores, y, sets, 0.125) == 0.6

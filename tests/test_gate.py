@@ -52,6 +52,7 @@ def test_a_question_whose_subject_is_there_is_answered_first_thing(kb: Settings,
     first = result.text.split("[1]")[0]
     assert fact in first, result.text  # the answer leads with the sentence that says it
     assert result.gate["answerable"] and result.gate["probability"] >= result.gate["threshold"]
+    assert result.gate["features"]["sentence_dense"] > 0.5  # the ranker's sentence cosines reach the gate
     assert all(c.quote in ARTICLES[c.source] for c in result.citations)
 
 
