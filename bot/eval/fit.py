@@ -340,8 +340,8 @@ def _sign(groups: list[Ranked], i: int) -> float:
 def fit_gate_command(
     sets: SetsOption = None,
     check: CheckOption = None,
-    max_false_refusal: Annotated[float, typer.Option(help="False-refusal rate the threshold is chosen for, on each "
-                                                          "fit set.")] = 0.03,
+    max_false_refusal: Annotated[float, typer.Option(help="False-refusal rate the threshold is chosen for, "
+                                                          "averaged over the fit sets.")] = 0.03,
     out: Annotated[Path, typer.Option(help="Where to write the model.")] = gate.MODEL_PATH,
 ) -> None:
     """Fit the relevance gate (answer or refuse) on the fit sets and write it as data."""
@@ -376,5 +376,5 @@ def fit_gate_command(
             threshold_each(sign * x[:, i], y, sets, max_false_refusal))
     columns["fitted gate"] = ({name: np.array([model.probability(dict(zip(gate.FEATURES, row))) for row in fx])
                                for name, (fx, _) in features.items()}, threshold)
-    Console().print(gate_table(f"relevance gate: thresholds for ≤{max_false_refusal:.0%} false refusals on each fit "
-                               "set", columns, labels))
+    Console().print(gate_table(f"relevance gate: thresholds for ≤{max_false_refusal:.0%} false refusals averaged over "
+                               "the fit sets", columns, labels))
