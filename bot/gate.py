@@ -8,7 +8,8 @@ date, a figure, a name), how close the best passage and the best sentences thems
 (cosine; an English question's, whose cosines to Chinese passages all sit lower, raised by the measured
 gap; the subject's passage is close to any question about it, the sentence that answers is closer) and
 by words (BM25 as a share of the question's own best possible score), whether exact names and numbers
-of the question are missing, whether the year asked and the year stated differ, and the sentence ranker's confidence.
+of the question are missing, whether the year asked and the year stated differ, and the sentence
+ranker's confidence.
 Not how far the best passage stands out from the next: in any small collection of unlike articles it
 stands out whatever is asked of its subject. The weights and the threshold are fitted on the external
 sets (``qabot eval fit-gate``) and committed as data (``eval/gate_model.json``); the threshold is the
@@ -141,7 +142,7 @@ def features(question: Question, hits: list[Hit], ranked: list[Sentence], index:
                                                                                 for s in answers)),
         "dense": dense + shift if dense is not None else 0.0,
         # the best sentences' own closeness by meaning: a passage about the subject is close to any question
-        # of it, while a near miss's best sentence (the one naming the 董事长, asked the 总经理) sits further
+        # of it, the sentence that answers closer (not closer enough to tell 董事长 from 总经理: README)
         "sentence_dense": max(cosines) + shift if cosines else None,
         # BM25 cannot match a question in another language: not observed, not counted against it
         "lexical": None if question.foreign else (top_lexical / ceiling if ceiling else 0.0),
