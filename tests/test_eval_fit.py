@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from bot.eval.dataset import Item
-from bot.eval.fit import Case, auc, cosine_gap, threshold_each, threshold_for
+from bot.eval.fit import Case, auc, cosine_gap, threshold_each
 from bot.question import analyse
 from bot.types import Chunk, Hit
 
@@ -31,7 +31,7 @@ def test_cosine_gap_is_the_median_drop_from_a_question_to_its_translation() -> N
 def test_unobserved_scores_are_left_out_of_auc_and_thresholds() -> None:
     scores, y = np.array([0.9, 0.8, np.nan, 0.2, 0.1]), np.array([1, 1, 1, 0, 0])
     assert auc(scores, y) == 1.0
-    assert threshold_for(scores, y, 0.0) == 0.8  # the lowest observed positive
+    assert threshold_each(scores, y, np.array(["a"] * 5), 0.0) == 0.8  # the lowest observed positive
 
 
 def test_the_threshold_weighs_every_set_the_same() -> None:
@@ -39,7 +39,7 @@ def test_the_threshold_weighs_every_set_the_same() -> None:
     scores = np.array([0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.6, 0.5, 0.1, 0.1])
     y = np.array([1, 1, 1, 1, 1, 1, 1, 1, 0, 0])
     sets = np.array(["a", "a", "a", "a", "a", "a", "b", "b", "a", "b"])
-    assert threshold_for(scores, y, 0.125) == 0.6
+    assert threshold_each(scores, y, np.array(["a"] * 10), 0.125) == 0.6  # one set: pooled
     assert threshold_each(scores, y, sets, 0.25) == 0.6
     assert threshold_each(scores, y, sets, 0.2) == 0.5  # 12.5% pooled is not enough
     sets = np.array(["a", "a", "a", "b", "b", "b", "b", "b", "a", "b"])  # b: 0.9 three times, 0.6, 0.5

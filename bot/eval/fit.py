@@ -15,7 +15,6 @@ separate the classes, so a change that helps one set and hurts another is seen a
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -103,13 +102,6 @@ def auc(scores: np.ndarray, y: np.ndarray) -> float:
     return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
-def threshold_for(scores: np.ndarray, y: np.ndarray, max_false_refusal: float) -> float:
-    """The highest threshold that refuses at most ``max_false_refusal`` of the positives (where observed)."""
-    pos = np.sort(scores[(y == 1) & ~np.isnan(scores)])
-    allowed = int(math.floor(max_false_refusal * len(pos)))
-    return float(pos[allowed]) if len(pos) else 0.5
-
-
 def threshold_each(scores: np.ndarray, y: np.ndarray, sets: np.ndarray, max_false_refusal: float) -> float:
     """The highest threshold whose false refusals, averaged over the sets with each set weighing the same,
     stay within ``max_false_refusal`` (unobserved scores left out). Pooled, the largest set of easily
@@ -120,12 +112,13 @@ def threshold_each(scores: np.ndarray, y: np.ndarray, sets: np.ndarray, max_fals
     positives = [np.sort(scores[(sets == n) & (y == 1) & ~np.isnan(scores)]) for n in names]
     if not positives:
         return 0.5
-    best = None
-    for t in np.unique(np.concatenate(positives)):  # ascending: the false refusals only grow
+    candidates = np.unique(np.concatenate(positives))  # ascending: the false refusals only grow
+    best = candidates[0]  # refuses none of them
+    for t in candidates[1:]:
         if np.mean([np.mean(p < t) for p in positives]) > max_false_refusal:
             break
         best = t
-    return float(best if best is not None else positives[0][0])
+    return float(best)
 
 
 # --- the data ---------------------------------------------------------------------------------------------------
