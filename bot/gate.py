@@ -84,11 +84,13 @@ class Decision:
 
 
 def _states_figure(attribute: str, text: str) -> bool:
-    """Whether a sentence with a figure gives it for ``attribute`` (a one-character noun such as 人 is a
-    unit the figure may carry in another form: any figure counts)."""
-    if attribute in lexicon.FIGURE_FORMS:
-        return attribute in text or re.search(lexicon.FIGURE_FORMS[attribute], text) is not None
-    return len(attribute) == 1 or attribute in text
+    """Whether a sentence with a figure gives it for ``attribute``: naming it, or a piece of it (人口 of
+    人口数量, 纬度 of 经纬度), or with a unit of its dimension (米 for 公尺). A one-character noun such as 人
+    is a unit the figure may carry in another form: any figure counts."""
+    if attribute in lexicon.FIGURE_FORMS and re.search(lexicon.FIGURE_FORMS[attribute], text):
+        return True
+    pieces = [attribute] if len(attribute) < 3 else [attribute[i : i + 2] for i in range(len(attribute) - 1)]
+    return len(attribute) == 1 or any(p in text for p in pieces)
 
 
 @dataclass

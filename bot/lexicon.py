@@ -159,12 +159,31 @@ COPULAS = {"是", "有", "为", "达", "到底", "大概", "大约", "起来", "
 COUNT_ASKS = {"多少", "几", "多大", "多久", "多长", "多高", "多深", "多宽", "多厚", "多重", "多远"}
 # How a sentence may state a figure for what is asked, when it does not use the question's word.
 _MONEY = r"\d[\d.,]*\s*[万亿]?(?:美元|元|欧元|英镑|日元)|成本|投入|资金|价格|售价|费用"
+# A figure with a unit of a dimension: what is asked in 公尺 is stated in 米, a 时速 in 公里/小时, a 体重 in 公斤.
+_AMOUNT = r"(?:\d[\d.,]*|[一二三四五六七八九十百千万亿两半数几]+)\s*"  # 42, 四十二
+_LENGTH = _AMOUNT + r"(?:米|公尺|厘米|公分|毫米|公里|千米|纳米|微米|英尺|英寸|英里|海里|(?:c|m|k|n)?m(?![a-z]))"
+_WEIGHT = _AMOUNT + r"(?:克|公斤|千克|斤|吨|磅|(?:k|m)?g(?![a-z]))"
+_PERCENT = r"%|百分之|分之|\d成|占比"
+_DURATION = _AMOUNT + r"(?:天|日|周|星期|个月|年|小时|分钟|秒|世纪)"
+_AREA = _AMOUNT + r"(?:平方|公顷|亩|km2|km²|m2|m²)"
+_DIMENSIONS = {
+    _LENGTH: "长度 全长 高度 身高 海拔 深度 宽度 厚度 距离 直径 半径 周长 米 公尺 厘米 公分 毫米 公里 千米 纳米 英尺 英里"
+             " 速度 时速 航速 车速 最高速度",
+    _WEIGHT: "重量 体重 质量 克 公斤 千克 吨 磅",
+    _PERCENT: "比例 百分比 比率 占比 百分点",
+    _DURATION: "时长 为期 寿命 任期 工期 周期 历时",
+    _AREA: "面积 占地 占地面积 总面积 平方公里 公顷 亩",
+}
 FIGURE_FORMS: dict[str, str] = {
     "钱": _MONEY, "价格": _MONEY, "价钱": _MONEY, "费用": _MONEY, "成本": _MONEY,
-    "比例": r"%|分之|\d成|占比",
     "时候": r"\d{4}年|\d{1,2}月",
     "时间": r"\d{4}年|\d{1,2}月|\d+天",
+    **{word: form for form, words in _DIMENSIONS.items() for word in words.split()},
 }
+# Nouns that only say "the amount of": what is counted is the noun before them (人口数量, 藏书总量).
+AMOUNT_NOUNS = {"数量", "总数", "数目", "总量", "总额", "数", "量"}
+# Asking 多长 / 多高 / 多久 names what is measured itself: the word before it is the subject (东关街有多长).
+MEASURED_ASKS = {"多长", "多高", "多深", "多宽", "多厚", "多重", "多远", "多久", "多大"}
 
 # --- lists ---------------------------------------------------------------------------------------------------
 # Enumerations whose items open sentences far apart (其一 … 其二 … 其三).

@@ -27,6 +27,13 @@ def test_asked_attributes():
     assert asked_attributes("李礼辉认为算力会往哪里集中?") == []
 
 
+def test_how_long_borrows_a_property_never_the_subject():
+    """多长 / 多大 name what is measured: the word before is what is asked only as a property (A的B有多大)."""
+    assert asked_attributes("东关街有多长？") == []
+    assert asked_attributes("该湖的面积有多大？") == ["面积"]
+    assert asked_attributes("这家公司的营收有多少？") == ["营收"]
+
+
 def test_focus_is_the_asking_clause():
     focus = focus_terms("新金融联盟6月10日那场研讨会,来了多少机构和嘉宾?")
     assert "嘉宾" in focus and "联盟" not in focus
