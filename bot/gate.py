@@ -188,7 +188,7 @@ def decide(question: Question, hits: list[Hit], ranked: list[Sentence], index: I
         return Decision(False, 0.0, fitted.threshold, reason=why)
     ev = _Evidence.of(hits, ranked)
     x = features(question, hits, ranked, index, ev, float(fitted.about.get("foreign_dense_shift", 0.0)))
-    p = fitted.probability(x)
+    p, contributions = fitted.probability(x), fitted.contributions(x)
     ok = p >= fitted.threshold
     missing = ev.missing(question)
     if ok and question.swap and not speaks_of_swap(question, ranked[0]):
@@ -206,5 +206,13 @@ def decide(question: Question, hits: list[Hit], ranked: list[Sentence], index: I
     elif question.subject and (unsaid := question.unsaid(ev.article)):
         reason = f"资料提到了「{'、'.join(question.subject)}」，但没有说到「{'、'.join(unsaid)}」。"
     else:
-        reason = f"找到的段落与问题关联不够（把握 {p:.2f}，低于 {fitted.threshold:.2f}）。"
-    return Decision(ok, p, fitted.threshold, x, fitted.contributions(x), missing if not ok else [], reason)
+        reason = _unstated(question, contributions) or \
+            f"找到的段落与问题关联不够（把握 {p:.2f}，低于 {fitted.threshold:.2f}）。"
+    return Decision(ok, p, fitted.threshold, x, contributions, missing if not ok else [], reason)
+
+
+def _unstated(question: Question, contributions: dict[str, float]) -> str:
+    """The reason for people when what weighed most against answering is that no best sentence gives the
+    figure asked for (华傲数据2022年营收是多少？ of an article that gives no revenue)."""
+    against, weight = min(contributions.items(), key=lambda kv: kv[1], default=("", 0.0))
+    return f"资料没有给出「{'、'.join(question.attributes)}」的数字。" if against == "figure_missing" and weight < 0 else ""

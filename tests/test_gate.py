@@ -2,11 +2,15 @@
 they were fitted on), through the real chain and a real index."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot import gate, logit, ranker
 from bot.chain import answer
 from bot.config import REFUSAL, Settings
+from bot.question import analyse
+from bot.retrieve import Retriever
 from bot.store import ingest
 
 ARTICLES = {
@@ -131,3 +135,15 @@ def test_a_figure_in_another_word_or_unit_is_given(kb: Settings, question: str) 
     answerable number questions it fired on were of these kinds)."""
     result = answer(question, settings=kb)
     assert result.gate["features"]["figure_missing"] == 0.0, result.gate
+
+
+def test_a_refusal_for_an_unstated_figure_says_so(kb: Settings) -> None:
+    """When what weighed most against answering is that no best sentence gives the figure asked for, the
+    reason names it rather than "not related enough". A stricter threshold than the fitted one makes the
+    gate refuse (the fitted one answers: the external sets teach the check a modest weight; README)."""
+    index = Retriever(kb)
+    q = analyse("白沙湖有多少种候鸟？", None, index.idf)
+    hits = index.search(q.text, kb.k)
+    ranked = ranker.rank(q, hits, similarity=index.similarity)
+    decision = gate.decide(q, hits, ranked, index, fitted=replace(gate.model(), threshold=0.999))
+    assert not decision.answerable and decision.reason == "资料没有给出「候鸟」的数字。", decision
