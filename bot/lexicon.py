@@ -183,7 +183,7 @@ FIGURE_FORMS: dict[str, str] = {
 # Nouns that only say "the amount of": what is counted is the noun before them (人口数量, 藏书总量).
 AMOUNT_NOUNS = {"数量", "总数", "数目", "总量", "总额", "数", "量"}
 # Asking 多长 / 多高 / 多久 names what is measured itself: the word before it is the subject (东关街有多长).
-MEASURED_ASKS = {"多长", "多高", "多深", "多宽", "多厚", "多重", "多远", "多久", "多大"}
+MEASURED_ASKS = COUNT_ASKS - {"多少", "几"}
 
 # --- lists ---------------------------------------------------------------------------------------------------
 # Enumerations whose items open sentences far apart (其一 … 其二 … 其三).

@@ -364,6 +364,14 @@ def predicate_terms(terms: dict[str, float], subject: tuple[str, ...]) -> dict[s
     return {t: w for t, w in terms.items() if not any(t in s for s in inside)}
 
 
+def _counted(words: list[str], j: int) -> str:
+    """``words[j]``, with the noun it counts when it only says "amount" (人口 + 数量; jieba's 参 + 数量)."""
+    before = words[j - 1] if j else ""
+    if words[j] in lexicon.AMOUNT_NOUNS and _is_word(before) and before not in lexicon.COPULAS | {lexicon.POSSESSIVE}:
+        return before + words[j]
+    return words[j]
+
+
 def asked_attributes(text: str) -> list[str]:
     """For each "how many / how much" in the question, the word naming what is counted, if any:
     多少参数 → 参数, 营收是多少 → 营收, 多少钱 → 钱, 多大比例 → 比例."""
@@ -379,24 +387,17 @@ def asked_attributes(text: str) -> list[str]:
             merged[-1] = "多" + w
         else:
             merged.append(w)
-    def named(j: int) -> str:
-        """The word at ``j``, with the noun it counts when it only says "amount" (人口 + 数量, 参 + 数量)."""
-        if merged[j] in lexicon.AMOUNT_NOUNS and j > 0 and _is_word(merged[j - 1]) \
-                and merged[j - 1] not in lexicon.COPULAS and merged[j - 1] != lexicon.POSSESSIVE:
-            return merged[j - 1] + merged[j]
-        return merged[j]
-
     found: list[str] = []
     for i, w in enumerate(merged):
         if w not in lexicon.COUNT_ASKS:
             continue
-        after = [j for j in range(i + 1, min(i + 3, len(merged))) if merged[j] not in lexicon.MEASURES]
-        if after and _is_word(merged[after[0]]):
-            found.append(merged[after[0]])
+        after = [x for x in merged[i + 1 : i + 3] if x not in lexicon.MEASURES]
+        if after and _is_word(after[0]):
+            found.append(after[0])
             continue
         at = next((j for j in range(i - 1, -1, -1) if merged[j] not in lexicon.COPULAS), None)
         # 多长 / 多大 borrow the word before only as a property (GPT-4的参数量有多大), never a subject (东关街有多长)
         borrowed = at is not None and (w not in lexicon.MEASURED_ASKS or lexicon.POSSESSIVE in merged[max(0, at - 2) : at])
         if borrowed and _is_word(merged[at]):
-            found.append(named(at))
+            found.append(_counted(merged, at))
     return [w for w in found if not lexicon.SCAFFOLD_RE.fullmatch(w)]
